@@ -1,0 +1,52 @@
+"""The proxy's error vocabulary: one exception type carrying the contract's error table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INVALID_REQUEST = "invalid_request"
+INVALID_GRANT = "invalid_grant"
+UPSTREAM_UNAVAILABLE = "upstream_unavailable"
+UPSTREAM_TIMEOUT = "upstream_timeout"
+SERVER_ERROR = "server_error"
+
+DEFAULT_RETRY_AFTER_SECONDS = 5
+MAX_RETRY_AFTER_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class ProxyError(Exception):
+    """An answer the proxy gives instead of tokens.
+
+    `description` is shown to clients and logged, so it must never contain a value taken
+    from a request or from Kick's answer.
+    """
+
+    status: int
+    error: str
+    description: str
+    retry_after: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.error}: {self.description}"
+
+
+def bad_request(description: str, status: int = 400) -> ProxyError:
+    return ProxyError(status, INVALID_REQUEST, description)
+
+
+def upstream_unavailable(description: str, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> ProxyError:
+    return ProxyError(502, UPSTREAM_UNAVAILABLE, description, retry_after)
+
+
+def upstream_timeout() -> ProxyError:
+    return ProxyError(
+        504,
+        UPSTREAM_TIMEOUT,
+        "Kick did not answer within the proxy's deadline; retry later",
+        DEFAULT_RETRY_AFTER_SECONDS,
+    )
+
+
+def server_error(description: str = "the proxy could not complete the request; retry later") -> ProxyError:
+    return ProxyError(500, SERVER_ERROR, description)

@@ -1,0 +1,88 @@
+"""Classify what Kick's token endpoint answered: tokens to pass on, or the contract's error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+
+from core.errors import (
+    DEFAULT_RETRY_AFTER_SECONDS,
+    INVALID_GRANT,
+    MAX_RETRY_AFTER_SECONDS,
+    ProxyError,
+    server_error,
+    upstream_unavailable,
+)
+from core.http_headers import header
+
+MAX_UPSTREAM_BODY_BYTES = 64 * 1024
+
+# RFC 6749 section 5.2, less invalid_client: that one is the proxy's own fault, not the user's.
+CLIENT_ERROR_CODES = frozenset(
+    {"invalid_request", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope"}
+)
+
+
+def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float) -> str:
+    """Kick's token JSON exactly as sent, or raise the ProxyError the contract maps the answer to."""
+    if 300 <= status < 400:
+        raise upstream_unavailable("Kick answered with a redirect, which the proxy never follows")
+    if status == 429:
+        raise upstream_unavailable("Kick is rate limiting the proxy; retry later", retry_after(headers, now))
+    if status >= 500:
+        raise upstream_unavailable("Kick's token endpoint is failing; retry later", retry_after(headers, now))
+
+    document = _json_object(body)
+    if document is None:
+        raise upstream_unavailable("Kick answered with something other than JSON; retry later")
+
+    if 200 <= status < 300:
+        access_token = document.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise upstream_unavailable("Kick's answer carried no access token; retry later")
+        return body.decode("utf-8")
+
+    error = document.get("error")
+    if error == "invalid_client" or status == 401:
+        raise server_error("Kick refused the proxy's client credentials; operators have been alerted")
+    if error in CLIENT_ERROR_CODES:
+        raise grant_error(str(error))
+    if status == 400:
+        # Kick's non-standard {"error": "Invalid request"}: it refused the code, verifier or token.
+        raise grant_error(INVALID_GRANT)
+    raise upstream_unavailable("Kick answered with an unexpected error; retry later")
+
+
+GRANT_ERROR_DESCRIPTIONS = {
+    INVALID_GRANT: "Kick refused the authorization code, code verifier or refresh token; sign in again",
+    "invalid_request": "Kick refused the request as malformed",
+    "invalid_scope": "Kick refused the requested scope",
+    "unauthorized_client": "Kick does not allow this client to use this grant",
+    "unsupported_grant_type": "Kick does not support this grant",
+}
+
+
+def grant_error(error: str) -> ProxyError:
+    return ProxyError(400, error, GRANT_ERROR_DESCRIPTIONS[error])
+
+
+def _json_object(body: bytes) -> dict[str, object] | None:
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def retry_after(headers: Mapping[str, str], now: float) -> int:
+    """Kick's Retry-After (seconds or HTTP-date) bounded to [1, 3600]; a default when absent or unreadable."""
+    value = (header(headers, "retry-after") or "").strip()
+    if value.isascii() and value.isdigit():
+        seconds = int(value)
+    else:
+        try:
+            seconds = int(parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return DEFAULT_RETRY_AFTER_SECONDS
+    return max(1, min(seconds, MAX_RETRY_AFTER_SECONDS))

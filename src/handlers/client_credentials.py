@@ -1,0 +1,39 @@
+"""Kick client credentials from Secrets Manager, through Powertools Parameters' per-container cache."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from botocore.config import Config
+
+from core.grants import ClientCredentials
+
+# Long enough to spare Secrets Manager, short enough that a rotated secret is picked up soon.
+CACHE_SECONDS = 300
+
+# One attempt, 1 s to connect and 1 s per read: a hanging Secrets Manager fails the request in
+# about a second instead of holding it past the upstream deadline plus 2 s.
+BOTO_CONFIG = Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+class CredentialsUnavailable(Exception):
+    """The secret could not be read or is not the documented JSON; the message is safe to log."""
+
+
+_provider: SecretsProvider | None = None
+
+
+def client_credentials(secret_id: str) -> ClientCredentials:
+    global _provider
+    if _provider is None:
+        _provider = SecretsProvider(boto_config=BOTO_CONFIG)
+    try:
+        value = _provider.get(secret_id, max_age=CACHE_SECONDS, transform="json")
+    except Exception as exc:  # Powertools wraps botocore and transform failures alike
+        raise CredentialsUnavailable(f"reading the secret failed ({type(exc).__name__})") from None
+
+    client_id = value.get("client_id") if isinstance(value, dict) else None
+    client_secret = value.get("client_secret") if isinstance(value, dict) else None
+    if not isinstance(client_id, str) or not client_id or not isinstance(client_secret, str) or not client_secret:
+        _provider.clear_cache()  # type: ignore[no-untyped-call]
+        raise CredentialsUnavailable("the secret is not JSON with non-empty client_id and client_secret")
+    return ClientCredentials(client_id=client_id, client_secret=client_secret)

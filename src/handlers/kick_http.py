@@ -1,0 +1,163 @@
+"""The one HTTP call the proxy makes: POST the form to Kick within a total deadline.
+
+requests' `timeout` bounds each socket operation, not the call: a server that drips a byte a
+second would hold the function for minutes. A timer therefore shuts the call's socket down when
+the deadline passes, which wakes the blocked read at once. requests and urllib3 offer no total
+deadline of their own, hence this small adapter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from core.kick_answer import MAX_UPSTREAM_BODY_BYTES
+
+USER_AGENT = "kick-oauth-proxy/1.0"
+# A pooled connection idle longer than this is dropped rather than reused: after a container has
+# been frozen, the peer has usually forgotten it, and a POST that dies on a stale socket cannot be
+# retried safely (codes are single-use, refresh tokens rotate).
+MAX_IDLE_SECONDS = 30.0
+
+
+class UpstreamTimeout(Exception):
+    """Kick did not finish answering within the deadline."""
+
+
+class UpstreamUnreachable(Exception):
+    """No usable answer: connection refused or reset, TLS failure, an oversized body."""
+
+
+@dataclass(frozen=True)
+class KickAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    latency_ms: float
+
+
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._connections: list[HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def watch(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._connections.append(connection)
+
+    def __enter__(self) -> _Deadline:
+        _current.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        _current.deadline = None
+        with self._lock:
+            self._connections.clear()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for connection in self._connections:
+                sock = connection.sock
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_current = threading.local()
+
+
+def _watched(connection_class: type[HTTPConnection]) -> type[HTTPConnection]:
+    class WatchedConnection(connection_class):  # type: ignore[valid-type,misc]
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            deadline: _Deadline | None = getattr(_current, "deadline", None)
+            if deadline is not None:
+                deadline.watch(self)
+            super().request(*args, **kwargs)
+
+    return WatchedConnection
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _watched(HTTPConnection)
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _watched(HTTPSConnection)  # type: ignore[assignment]
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class KickClient:
+    """One keep-alive session per container; never redirects, never retries a POST."""
+
+    def __init__(self) -> None:
+        self._session = requests.Session()
+        self._session.trust_env = False  # no proxies or .netrc from the environment: the form goes to Kick only
+        adapter = _DeadlineAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._last_used = 0.0
+
+    def post_form(self, url: str, form: str, deadline_seconds: float) -> KickAnswer:
+        started = time.monotonic()
+        if started - self._last_used > MAX_IDLE_SECONDS:
+            self._session.close()
+        self._last_used = started
+        with _Deadline(deadline_seconds) as deadline:
+            try:
+                response = self._session.post(
+                    url,
+                    data=form,
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Accept": "application/json",
+                        "User-Agent": USER_AGENT,
+                        "Accept-Encoding": "identity",
+                    },
+                    allow_redirects=False,
+                    stream=True,
+                    timeout=(deadline_seconds, deadline_seconds),
+                )
+                with response:
+                    body = _read_limited(response)
+            except (requests.RequestException, OSError) as exc:
+                if deadline.expired or isinstance(exc, requests.Timeout):
+                    raise UpstreamTimeout from None
+                raise UpstreamUnreachable(type(exc).__name__) from None
+            if deadline.expired:
+                raise UpstreamTimeout
+        self._last_used = time.monotonic()
+        return KickAnswer(
+            status=response.status_code,
+            headers=dict(response.headers),
+            body=body,
+            latency_ms=(time.monotonic() - started) * 1000,
+        )
+
+
+def _read_limited(response: requests.Response) -> bytes:
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=16 * 1024):
+        body += chunk
+        if len(body) > MAX_UPSTREAM_BODY_BYTES:
+            raise UpstreamUnreachable("oversized answer")
+    return bytes(body)
