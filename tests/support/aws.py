@@ -1,0 +1,54 @@
+"""moto in server mode on loopback, reached through the standard AWS endpoint variables."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+DUMMY_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+class MotoServer:
+    def __init__(self) -> None:
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+
+    def start(self) -> MotoServer:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, **_credentials())
+
+    def put_secret(self, secret_id: str, value: dict[str, str] | str) -> str:
+        """Create or overwrite a secret; returns its ARN."""
+        client = self.client("secretsmanager")
+        secret_string = value if isinstance(value, str) else json.dumps(value)
+        try:
+            return str(client.create_secret(Name=secret_id, SecretString=secret_string)["ARN"])
+        except client.exceptions.ResourceExistsException:
+            return str(client.put_secret_value(SecretId=secret_id, SecretString=secret_string)["ARN"])
+
+
+def _credentials() -> dict[str, str]:
+    return {
+        "region_name": DUMMY_AWS_ENV["AWS_DEFAULT_REGION"],
+        "aws_access_key_id": DUMMY_AWS_ENV["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": DUMMY_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+    }
