@@ -20,6 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from core.errors import upstream_timeout, upstream_unavailable
 from core.kick_answer import MAX_UPSTREAM_BODY_BYTES
 
 USER_AGENT = "kick-oauth-proxy/1.0"
@@ -27,14 +28,6 @@ USER_AGENT = "kick-oauth-proxy/1.0"
 # been frozen, the peer has usually forgotten it, and a POST that dies on a stale socket cannot be
 # retried safely (codes are single-use, refresh tokens rotate).
 MAX_IDLE_SECONDS = 30.0
-
-
-class UpstreamTimeout(Exception):
-    """Kick did not finish answering within the deadline."""
-
-
-class UpstreamUnreachable(Exception):
-    """No usable answer: connection refused or reset, TLS failure, an oversized body."""
 
 
 @dataclass(frozen=True)
@@ -141,10 +134,10 @@ class KickClient:
                     body = _read_limited(response)
             except (requests.RequestException, OSError) as exc:
                 if deadline.expired or isinstance(exc, requests.Timeout):
-                    raise UpstreamTimeout from None
-                raise UpstreamUnreachable(type(exc).__name__) from None
+                    raise upstream_timeout() from None
+                raise upstream_unavailable("Kick could not be reached; retry later") from None
             if deadline.expired:
-                raise UpstreamTimeout
+                raise upstream_timeout()
         self._last_used = time.monotonic()
         return KickAnswer(
             status=response.status_code,
@@ -159,5 +152,5 @@ def _read_limited(response: requests.Response) -> bytes:
     for chunk in response.iter_content(chunk_size=16 * 1024):
         body += chunk
         if len(body) > MAX_UPSTREAM_BODY_BYTES:
-            raise UpstreamUnreachable("oversized answer")
+            raise upstream_unavailable("Kick's answer was too large; retry later")
     return bytes(body)
