@@ -92,4 +92,15 @@ def _required_string(fields: Fields, name: str) -> str:
         raise bad_request(f"{name} must be a string")
     if not value:
         raise bad_request(f"{name} must not be empty")
+    if not value.isascii() and not _encodable(value):
+        raise bad_request(f"{name} must be valid Unicode text")
     return value
+
+
+def _encodable(value: str) -> bool:
+    """False for JSON's escaped lone surrogates, which no form encoding can carry."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

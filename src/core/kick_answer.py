@@ -33,6 +33,9 @@ def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float)
     if status >= 500:
         raise upstream_unavailable("Kick's token endpoint is failing; retry later", retry_after(headers, now))
 
+    if status == 401:
+        raise server_error("Kick refused the proxy's client credentials; operators have been alerted")
+
     document = _json_object(body)
     if document is None:
         raise upstream_unavailable("Kick answered with something other than JSON; retry later")
@@ -44,10 +47,10 @@ def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float)
         return body.decode("utf-8")
 
     error = document.get("error")
-    if error == "invalid_client" or status == 401:
+    if error == "invalid_client":
         raise server_error("Kick refused the proxy's client credentials; operators have been alerted")
-    if error in CLIENT_ERROR_CODES:
-        raise grant_error(str(error))
+    if isinstance(error, str) and error in CLIENT_ERROR_CODES:
+        raise grant_error(error)
     if status == 400:
         # Kick's non-standard {"error": "Invalid request"}: it refused the code, verifier or token.
         raise grant_error(INVALID_GRANT)
@@ -79,7 +82,7 @@ def retry_after(headers: Mapping[str, str], now: float) -> int:
     """Kick's Retry-After (seconds or HTTP-date) bounded to [1, 3600]; a default when absent or unreadable."""
     value = (header(headers, "retry-after") or "").strip()
     if value.isascii() and value.isdigit():
-        seconds = int(value)
+        seconds = int(value) if len(value) <= 9 else MAX_RETRY_AFTER_SECONDS
     else:
         try:
             seconds = int(parsedate_to_datetime(value).timestamp() - now)

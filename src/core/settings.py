@@ -35,8 +35,12 @@ def settings_from(env: Mapping[str, str]) -> Settings:
     if not secret_id:
         raise ConfigurationError("KICK_SECRET_ID is not set")
     token_url = env.get("KICK_TOKEN_URL", "").strip() or DEFAULT_TOKEN_URL
-    parts = urlsplit(token_url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(token_url)
+        usable = parts.scheme in ("https", "http") and bool(parts.hostname)
+    except ValueError:
+        usable = False
+    if not usable:
         raise ConfigurationError("KICK_TOKEN_URL is not an http(s) URL")
     return Settings(
         secret_id=secret_id,
@@ -45,7 +49,7 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         allowed_origins=comma_separated(env.get("ALLOWED_ORIGINS", "")),
         upstream_timeout_seconds=_positive_number(env, "UPSTREAM_TIMEOUT_SECONDS", DEFAULT_UPSTREAM_TIMEOUT_SECONDS),
         replay_table_name=env.get("REPLAY_TABLE_NAME", "").strip() or None,
-        replay_window_seconds=int(_positive_number(env, "REPLAY_WINDOW_SECONDS", DEFAULT_REPLAY_WINDOW_SECONDS)),
+        replay_window_seconds=math.ceil(_positive_number(env, "REPLAY_WINDOW_SECONDS", DEFAULT_REPLAY_WINDOW_SECONDS)),
     )
 
 

@@ -1,0 +1,121 @@
+"""events/*.json (for `sam local invoke -e`) and env.json (for `--env-vars`) say what they mean."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.errors import INVALID_REQUEST, ProxyError
+from core.grants import GrantParser, parse_authorization_code, parse_refresh_token
+from core.request_body import api_request, parse_fields
+from core.settings import settings_from
+from tests.support.events import EVENTS_DIR, sample_event
+
+ENV_FILE = EVENTS_DIR.parent / "env.json"
+SAMPLES = sorted(path.stem for path in EVENTS_DIR.glob("*.json"))
+
+# What the core makes of each sample: None parses to a grant, else the refusal's status and what it names.
+EXPECTED: dict[str, tuple[int, str] | None] = {
+    "exchange": None,
+    "exchange-form": None,
+    "exchange-base64": None,
+    "exchange-bad-verifier": (400, "code_verifier must be 43 to 128 characters"),
+    "exchange-foreign-redirect": (400, "redirect_uri is not one of"),
+    "exchange-missing-code": (400, "code is required"),
+    "refresh": None,
+    "refresh-form": None,
+    "refresh-missing-token": (400, "refresh_token is required"),
+    "refresh-wrong-content-type": (415, "Content-Type must be"),
+}
+FUNCTIONS = {"ExchangeFunction": "exchange", "RefreshFunction": "refresh"}
+ENV_VARIABLES = {
+    "KICK_SECRET_ID",
+    "KICK_TOKEN_URL",
+    "ALLOWED_REDIRECT_URIS",
+    "ALLOWED_ORIGINS",
+    "UPSTREAM_TIMEOUT_SECONDS",
+    "POWERTOOLS_SERVICE_NAME",
+    "LOG_LEVEL",
+}
+
+
+def grant_kind(name: str) -> str:
+    return "exchange" if "exchange" in name else "refresh"
+
+
+def parser_for(name: str) -> GrantParser:
+    return parse_authorization_code if grant_kind(name) == "exchange" else parse_refresh_token
+
+
+def allowed_redirect_uris() -> frozenset[str]:
+    env = json.loads(ENV_FILE.read_text())["ExchangeFunction"]
+    return settings_from(env).allowed_redirect_uris
+
+
+def test_every_expected_sample_exists_and_every_sample_has_an_expectation() -> None:
+    assert set(SAMPLES) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_a_sample_file_name_says_exchange_or_refresh_but_not_both(name: str) -> None:
+    assert ("exchange" in name) != ("refresh" in name)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_a_sample_is_a_complete_rest_proxy_event_for_its_route(name: str) -> None:
+    event = sample_event(name)
+    path = f"/v1/kick/{grant_kind(name)}"
+    assert (event["resource"], event["path"], event["httpMethod"]) == (path, path, "POST")
+    assert isinstance(event["isBase64Encoded"], bool)
+    assert isinstance(event["body"], str)
+    assert event["multiValueHeaders"] == {header: [value] for header, value in event["headers"].items()}
+    assert "queryStringParameters" in event
+    context = event["requestContext"]
+    assert context["requestId"]
+    assert context["stage"]
+    assert context["identity"]["sourceIp"]
+    assert context["resourcePath"] == path
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_a_sample_parses_to_its_expected_outcome(name: str) -> None:
+    request = api_request(sample_event(name))
+    expected = EXPECTED[name]
+    if expected is None:
+        grant = parser_for(name)(parse_fields(request), allowed_redirect_uris())
+        assert grant.grant_type == ("authorization_code" if grant_kind(name) == "exchange" else "refresh_token")
+        return
+    with pytest.raises(ProxyError) as caught:
+        parser_for(name)(parse_fields(request), allowed_redirect_uris())
+    status, description = expected
+    assert (caught.value.status, caught.value.error) == (status, INVALID_REQUEST)
+    assert caught.value.description.startswith(description)
+
+
+def test_the_json_form_and_base64_exchange_samples_carry_the_same_fields() -> None:
+    fields = [
+        parse_fields(api_request(sample_event(name))) for name in ("exchange", "exchange-form", "exchange-base64")
+    ]
+    assert fields[0] == fields[1] == fields[2]
+    assert sample_event("exchange-base64")["isBase64Encoded"] is True
+
+
+def test_the_json_and_form_refresh_samples_carry_the_same_fields() -> None:
+    assert parse_fields(api_request(sample_event("refresh"))) == parse_fields(api_request(sample_event("refresh-form")))
+
+
+def test_env_json_configures_both_functions_completely() -> None:
+    env = json.loads(ENV_FILE.read_text())
+    assert set(env) == set(FUNCTIONS)
+    for variables in env.values():
+        assert set(variables) >= ENV_VARIABLES
+        assert all(isinstance(value, str) for value in variables.values())
+        settings = settings_from(variables)
+        assert settings.token_url == "http://host.docker.internal:3001/oauth/token"
+        assert "battles-record://oauth/callback" in settings.allowed_redirect_uris
+
+
+def test_env_json_sits_at_the_repository_root() -> None:
+    assert Path(__file__).resolve().parents[2] / "env.json" == ENV_FILE
