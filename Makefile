@@ -5,7 +5,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install test lint bench clean
+.PHONY: install test lint lint-template build bench clean dev
+
+# SAM CLI, checkov and zizmor pin conflicting dependencies: each gets its own virtualenv under
+# .venv/tools/<name>/, from requirements-tools/<name>.txt, on first use.
+TOOLS := $(VENV)/tools
+SAM := $(TOOLS)/sam/bin/sam
+CHECKOV := $(TOOLS)/checkov/bin/checkov
+ZIZMOR := $(TOOLS)/zizmor/bin/zizmor
+# Validating and building need a region but never credentials; no telemetry from CI or laptops.
+SAM_ENV := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+# sam build (without containers) needs the runtime's python3.13 on PATH: pyenv's, when present.
+PYENV_ROOT ?= $(HOME)/.pyenv
+RUNTIME_PYTHON_BIN := $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13*/bin)))
 
 install: $(INSTALLED)
 
@@ -25,9 +37,30 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(MAKE) lint-template
+
+$(TOOLS)/%/.installed: requirements-tools/%.txt
+	rm -rf $(TOOLS)/$*
+	$(PYTHON) -m venv $(TOOLS)/$*
+	$(TOOLS)/$*/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/$*/bin/python -m pip install --quiet -r $<
+	touch $@
+
+lint-template: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed $(TOOLS)/zizmor/.installed
+	$(SAM_ENV) $(SAM) validate --lint --template template.yaml
+	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation --file template.yaml
+	$(ZIZMOR) --offline .github/workflows
+
+build: $(TOOLS)/sam/.installed
+	PATH="$(if $(RUNTIME_PYTHON_BIN),$(RUNTIME_PYTHON_BIN):)$$PATH" $(SAM_ENV) $(SAM) build --template template.yaml
 
 bench: install
 	$(BIN)/python -m benchmarks.cold_warm
+
+# The proxy on 127.0.0.1:3000 and a Kick emulator on :3001 (real id.kick.com when KICK_CLIENT_ID and
+# KICK_CLIENT_SECRET are set); docs/local-development.md. exec: Ctrl-C and SIGTERM reach Python directly.
+dev: install
+	exec $(BIN)/python -m local
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
