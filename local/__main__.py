@@ -1,0 +1,5 @@
+import sys
+
+from local.dev import main
+
+sys.exit(main())

@@ -1,0 +1,156 @@
+"""The reference desktop client's pieces: PKCE, the authorize URL, the loopback listener, token storage."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+
+from desktop_client.authorize import CallbackListener, authorize_url
+from desktop_client.pkce import code_challenge, code_verifier, new_state
+from desktop_client.proxy_api import ProxyRefused
+from desktop_client.token_store import FileTokenStore, KeyringTokenStore, open_store
+from desktop_client.tokens import StoredTokens, mask
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def tokens(expires_at: float = 10_000.0) -> StoredTokens:
+    return StoredTokens("access-token-1", "refresh-token-1", "Bearer", "user:read", expires_at)
+
+
+def test_pkce_follows_rfc_7636() -> None:
+    verifier = code_verifier()
+    assert 43 <= len(verifier) <= 128
+    assert (
+        code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    )
+    assert new_state() != new_state()
+
+
+def test_a_127_0_0_1_redirect_gets_the_decoy_parameter_first() -> None:
+    url = authorize_url(
+        "https://id.kick.com/oauth/authorize", "cid", "http://127.0.0.1:53682/callback", "user:read", "ch", "st"
+    )
+    names = [name for name, _ in parse_qsl(urlsplit(url).query)]
+    assert names.index("redirect") < names.index("redirect_uri")
+    assert "redirect=127.0.0.1&" in url
+    assert dict(parse_qsl(urlsplit(url).query))["redirect_uri"] == "http://127.0.0.1:53682/callback"
+    assert dict(parse_qsl(urlsplit(url).query))["code_challenge_method"] == "S256"
+
+
+def test_a_localhost_redirect_needs_no_decoy() -> None:
+    url = authorize_url(
+        "https://id.kick.com/oauth/authorize", "cid", "http://localhost:1420/auth/callback", "s", "c", "t"
+    )
+    assert "redirect=" not in url.replace("redirect_uri=", "")
+
+
+def test_the_listener_hands_over_code_and_state() -> None:
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    with CallbackListener(redirect_uri) as listener:
+        assert requests.get(redirect_uri.replace("/callback", "/favicon.ico"), timeout=5).status_code == 404
+        assert requests.get(f"{redirect_uri}?code=c1&state=s1", timeout=5).status_code == 200
+        callback = listener.wait(1)
+    assert callback is not None
+    assert (callback.code, callback.state, callback.error) == ("c1", "s1", None)
+
+
+def test_the_listener_accepts_loopback_http_only() -> None:
+    with pytest.raises(ValueError, match="redirect URI"):
+        CallbackListener("battles-record://oauth/callback")
+
+
+def test_tokens_need_refreshing_with_less_than_ten_minutes_left() -> None:
+    assert tokens(expires_at=1000 + 599).needs_refresh(now=1000)
+    assert not tokens(expires_at=1000 + 600).needs_refresh(now=1000)
+
+
+def test_tokens_are_shown_masked() -> None:
+    shown = tokens().describe(now=0)
+    assert "acce…" in shown
+    assert "access-token-1" not in shown
+    assert "refresh-token-1" not in shown
+    assert mask(None) == "-"
+
+
+def test_the_file_store_is_private_and_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "tokens.json"
+    store = FileTokenStore(path)
+    assert store.load() is None
+    path.parent.mkdir()
+    path.write_text("{}")
+    os.chmod(path, 0o644)
+    store.save(tokens())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert store.load() == tokens()
+    assert json.loads(path.read_text())["refresh_token"] == "refresh-token-1"
+    store.clear()
+    assert not path.exists()
+    assert list(path.parent.iterdir()) == []
+
+
+def test_a_token_file_forces_the_file_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KICK_DESKTOP_TOKEN_FILE", str(tmp_path / "t.json"))
+    store = open_store("auto", "acct")
+    assert isinstance(store, FileTokenStore)
+    assert store.path == tmp_path / "t.json"
+
+
+class MemoryKeyring:
+    """The three calls the client makes on the `keyring` module."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], str] = {}
+
+    def get_keyring(self) -> object:
+        return self
+
+    def get_password(self, service: str, account: str) -> str | None:
+        return self.values.get((service, account))
+
+    def set_password(self, service: str, account: str, value: str) -> None:
+        self.values[(service, account)] = value
+
+    def delete_password(self, service: str, account: str) -> None:
+        del self.values[(service, account)]
+
+
+def test_the_keyring_store_round_trips() -> None:
+    keyring = MemoryKeyring()
+    store = KeyringTokenStore(keyring, "local-dev-client@http://127.0.0.1:3000")
+    store.save(tokens())
+    assert store.load() == tokens()
+    store.clear()
+    store.clear()
+    assert store.load() is None
+
+
+def test_the_keyring_is_used_when_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_client import token_store
+
+    monkeypatch.delenv("KICK_DESKTOP_TOKEN_FILE", raising=False)
+    monkeypatch.setattr(token_store, "usable_keyring", MemoryKeyring)
+    assert isinstance(open_store("auto", "acct"), KeyringTokenStore)
+    monkeypatch.setattr(token_store, "usable_keyring", lambda: None)
+    assert isinstance(open_store("auto", "acct"), FileTokenStore)
+    with pytest.raises(RuntimeError, match="keyring"):
+        open_store("keyring", "acct")
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "sign_in_again"),
+    [(400, "invalid_grant", True), (400, "invalid_request", False), (502, "upstream_unavailable", False)],
+)
+def test_which_refusals_mean_sign_in_again(status: int, error: str, sign_in_again: bool) -> None:
+    assert ProxyRefused(status, error, "").sign_in_again is sign_in_again
