@@ -6,6 +6,7 @@ import pytest
 
 from tests.support.aws import MotoServer
 from tests.support.kick_stub import KickStub
+from tests.support.logs import CapturedOutput, captured_output
 from tests.support.proxy import Proxy, start_proxy
 
 
@@ -24,6 +25,21 @@ def kick() -> Iterator[KickStub]:
 
 
 @pytest.fixture
+def second_kick() -> Iterator[KickStub]:
+    """Another loopback server, e.g. the target of a redirect that must never be followed."""
+    stub = KickStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
 def proxy(monkeypatch: pytest.MonkeyPatch, moto_server: MotoServer, kick: KickStub) -> Proxy:
     """The handlers in a fresh container, configured for the Kick stub and moto."""
     return start_proxy(monkeypatch, moto_server, kick)
+
+
+@pytest.fixture
+def output(proxy: Proxy, capfd: pytest.CaptureFixture[str]) -> Iterator[CapturedOutput]:
+    """Everything the proxy writes or logs during the test (fd 1/2 and every record at DEBUG)."""
+    with captured_output(capfd) as captured:
+        yield captured

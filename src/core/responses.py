@@ -15,8 +15,10 @@ NO_STORE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
+ALLOWED_METHODS = "POST, OPTIONS"
+
 CORS_PREFLIGHT_HEADERS = {
-    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Methods": ALLOWED_METHODS,
     "Access-Control-Allow-Headers": "Content-Type",
     "Access-Control-Max-Age": "600",
 }
@@ -46,6 +48,8 @@ def error_response(error: ProxyError, headers: Mapping[str, str] | None = None) 
     extra = dict(headers or {})
     if error.retry_after is not None:
         extra["Retry-After"] = str(error.retry_after)
+    if error.status == 405:
+        extra["Allow"] = ALLOWED_METHODS
     body = json.dumps({"error": error.error, "error_description": error.description})
     return json_response(error.status, body, extra)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config
 
@@ -13,6 +17,10 @@ CACHE_SECONDS = 300
 # One attempt, 1 s to connect and 1 s per read: a hanging Secrets Manager fails the request in
 # about a second instead of holding it past the upstream deadline plus 2 s.
 BOTO_CONFIG = Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1, "mode": "standard"})
+# Those timeouts bound each socket operation, not the read: a Secrets Manager that drips its answer
+# a byte at a time would hold the request for minutes. The whole read gets this long (the request
+# path allows Secrets Manager 1.5 s on top of the upstream deadline).
+MAX_READ_SECONDS = 1.5
 
 
 class CredentialsUnavailable(Exception):
@@ -26,8 +34,9 @@ def client_credentials(secret_id: str) -> ClientCredentials:
     global _provider
     if _provider is None:
         _provider = SecretsProvider(boto_config=BOTO_CONFIG)
+    provider = _provider
     try:
-        value = _provider.get(secret_id, max_age=CACHE_SECONDS, transform="json")
+        value = _within(MAX_READ_SECONDS, lambda: provider.get(secret_id, max_age=CACHE_SECONDS, transform="json"))
     except Exception as exc:  # Powertools wraps botocore and transform failures alike
         raise CredentialsUnavailable(f"reading the secret failed ({type(exc).__name__})") from None
 
@@ -37,3 +46,24 @@ def client_credentials(secret_id: str) -> ClientCredentials:
         _provider.clear_cache()  # type: ignore[no-untyped-call]
         raise CredentialsUnavailable("the secret is not JSON with non-empty client_id and client_secret")
     return ClientCredentials(client_id=client_id, client_secret=client_secret)
+
+
+def _within(seconds: float, read: Callable[[], Any]) -> Any:
+    """`read()`'s result, or TimeoutError after `seconds`; a late read finishes (and caches) on its own."""
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, read()))
+        except Exception as exc:  # handed to the caller, never to threading's excepthook
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=run, name="secret-read", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise TimeoutError("reading the secret took too long")
+    succeeded, result = outcome[0]
+    if not succeeded:
+        raise result
+    return result

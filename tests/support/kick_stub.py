@@ -34,7 +34,12 @@ class Received:
 
     @property
     def form(self) -> dict[str, str]:
-        return dict(parse_qsl(self.body.decode("utf-8"), keep_blank_values=True))
+        return dict(self.form_pairs)
+
+    @property
+    def form_pairs(self) -> list[tuple[str, str]]:
+        """The form as sent, in order and with any repeated names kept."""
+        return parse_qsl(self.body.decode("utf-8"), keep_blank_values=True)
 
 
 def json_answer(
@@ -76,7 +81,8 @@ class KickStub:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: stop() waits for the serve loop to notice, once per test.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
     @property
     def port(self) -> int:

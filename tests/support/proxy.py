@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -65,13 +66,33 @@ class Proxy:
     def set_env(self, name: str, value: str) -> None:
         self.monkeypatch.setenv(name, value)
 
-    def new_container(self) -> None:
-        """Forget per-container state: the cached secret and the kept-alive connection."""
+    def new_container(self, *, fresh_aws_session: bool = False) -> None:
+        """Forget per-container state: the cached secret and the kept-alive connection.
+
+        The handler module builds its Secrets Manager client again on first use, from the current
+        environment (endpoint variables included). By default that client comes from one boto3
+        session shared by the test process, which only spares the ~0.1-0.2 s of botocore session
+        set-up per test; `fresh_aws_session=True` makes it exactly what a new process would do.
+        """
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
         from handlers import client_credentials, token_endpoint
         from handlers.kick_http import KickClient
 
         self.monkeypatch.setattr(client_credentials, "_provider", None)
         self.monkeypatch.setattr(token_endpoint, "kick", KickClient())
+        if fresh_aws_session:
+            self.monkeypatch.setattr(client_credentials, "SecretsProvider", SecretsProvider)
+        else:
+            provider = functools.partial(SecretsProvider, boto3_session=_shared_boto3_session())
+            self.monkeypatch.setattr(client_credentials, "SecretsProvider", provider)
+
+
+@functools.cache
+def _shared_boto3_session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
 
 
 def start_proxy(monkeypatch: pytest.MonkeyPatch, moto: MotoServer, kick: KickStub) -> Proxy:

@@ -1,0 +1,198 @@
+"""Both grants succeed, and Kick receives exactly the form it documents, whatever the client sent."""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.handlers.requests_ import (
+    EXCHANGE,
+    REFRESH,
+    exchange_event,
+    exchange_fields,
+    expected_exchange_form,
+    expected_refresh_form,
+    refresh_event,
+)
+from tests.support.assertions import assert_no_store_headers
+from tests.support.events import rest_event
+from tests.support.kick_stub import token_answer
+from tests.support.proxy import DEV_REDIRECT_URI, REDIRECT_URI, Proxy
+
+AWKWARD = "a&b=c+d e%25/?#;x==\u00e9"
+
+
+def test_exchange_returns_kicks_token_json_exactly_as_kick_sent_it(proxy: Proxy) -> None:
+    proxy.kick.answer(token_answer("kick-access-1", "kick-refresh-1"))
+
+    answer = proxy.exchange(exchange_event("code-1"))
+
+    assert answer.status == 200
+    assert_no_store_headers(answer)
+    assert answer.body == proxy.kick.answers[0].body.decode()
+    assert answer.json["access_token"] == "kick-access-1"
+    assert answer.json["refresh_token"] == "kick-refresh-1"
+
+
+def test_exchange_sends_kick_exactly_the_documented_form(proxy: Proxy) -> None:
+    proxy.exchange(exchange_event("code-1"))
+
+    [received] = proxy.kick.received
+    assert received.path == "/oauth/token"
+    assert received.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert sorted(received.form_pairs) == expected_exchange_form("code-1")
+
+
+def test_exchange_accepts_every_allowlisted_redirect_uri(proxy: Proxy) -> None:
+    answer = proxy.exchange(exchange_event(redirect_uri=DEV_REDIRECT_URI))
+
+    assert answer.status == 200
+    assert proxy.kick.received[-1].form["redirect_uri"] == DEV_REDIRECT_URI
+
+
+def test_refresh_returns_kicks_rotated_tokens(proxy: Proxy) -> None:
+    proxy.kick.answer(token_answer("kick-access-2", "kick-refresh-2"))
+
+    answer = proxy.refresh(refresh_event("refresh-1"))
+
+    assert answer.status == 200
+    assert_no_store_headers(answer)
+    assert answer.json["refresh_token"] == "kick-refresh-2"
+    [received] = proxy.kick.received
+    assert sorted(received.form_pairs) == expected_refresh_form("refresh-1")
+
+
+def test_exchange_never_forwards_client_chosen_grant_type_credentials_scope_or_unknown_fields(proxy: Proxy) -> None:
+    event = exchange_event(
+        "code-1",
+        grant_type="password",
+        client_id="attacker-client",
+        client_secret="attacker-secret",
+        scope="channel:write admin",
+        refresh_token="smuggled",
+        state="xyz",
+        unknown_field="ignored",
+    )
+
+    answer = proxy.exchange(event)
+
+    assert answer.status == 200
+    assert sorted(proxy.kick.received[-1].form_pairs) == expected_exchange_form("code-1")
+
+
+def test_refresh_never_forwards_client_chosen_grant_type_credentials_scope_or_unknown_fields(proxy: Proxy) -> None:
+    event = refresh_event(
+        "refresh-1",
+        grant_type="client_credentials",
+        client_id="attacker-client",
+        client_secret="attacker-secret",
+        scope="admin",
+        code="smuggled-code",
+        redirect_uri="https://evil.example/cb",
+    )
+
+    answer = proxy.refresh(event)
+
+    assert answer.status == 200
+    assert sorted(proxy.kick.received[-1].form_pairs) == expected_refresh_form("refresh-1")
+
+
+def test_values_with_ampersand_equals_and_plus_reach_kick_unchanged(proxy: Proxy) -> None:
+    proxy.exchange(exchange_event(AWKWARD))
+    proxy.refresh(refresh_event(AWKWARD))
+
+    exchange, refresh = proxy.kick.received
+    assert sorted(exchange.form_pairs) == expected_exchange_form(AWKWARD)
+    assert sorted(refresh.form_pairs) == expected_refresh_form(AWKWARD)
+    for received in (exchange, refresh):
+        assert b"a&b" not in received.body
+        assert b"c+d" not in received.body  # a literal '+' would read as a space
+
+
+def test_a_client_secret_with_form_metacharacters_is_encoded_too(proxy: Proxy) -> None:
+    secret = "s3cr&t=+/ x"
+    proxy.moto.put_secret(proxy.secret_id, {"client_id": "test-client-id", "client_secret": secret})
+
+    proxy.refresh(refresh_event("refresh-1"))
+
+    assert sorted(proxy.kick.received[-1].form_pairs) == expected_refresh_form("refresh-1", client_secret=secret)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "encode"),
+    [
+        pytest.param("application/json", json.dumps, id="json"),
+        pytest.param("application/json; charset=utf-8", json.dumps, id="json-with-charset"),
+        pytest.param("application/x-www-form-urlencoded", urlencode, id="form"),
+        pytest.param("application/x-www-form-urlencoded; charset=UTF-8", urlencode, id="form-with-charset"),
+    ],
+)
+@pytest.mark.parametrize("base64_encoded", [False, True], ids=["plain", "base64"])
+def test_exchange_accepts_json_and_form_bodies_plain_or_base64(
+    proxy: Proxy, content_type: str, encode: object, base64_encoded: bool
+) -> None:
+    fields = exchange_fields(AWKWARD)
+    body = encode(fields)  # type: ignore[operator]
+    event = rest_event(EXCHANGE, body, {"Content-Type": content_type}, base64_encoded=base64_encoded)
+
+    answer = proxy.exchange(event)
+
+    assert answer.status == 200, answer.body
+    assert sorted(proxy.kick.received[-1].form_pairs) == expected_exchange_form(AWKWARD)
+
+
+@pytest.mark.parametrize("base64_encoded", [False, True], ids=["plain", "base64"])
+def test_refresh_accepts_a_form_body_plain_or_base64(proxy: Proxy, base64_encoded: bool) -> None:
+    body = urlencode({"refresh_token": AWKWARD})
+    event = rest_event(
+        REFRESH, body, {"content-type": "application/x-www-form-urlencoded"}, base64_encoded=base64_encoded
+    )
+
+    answer = proxy.refresh(event)
+
+    assert answer.status == 200
+    assert sorted(proxy.kick.received[-1].form_pairs) == expected_refresh_form(AWKWARD)
+
+
+def test_a_binary_body_api_gateway_base64_encoded_is_decoded(proxy: Proxy) -> None:
+    raw = json.dumps(exchange_fields("code-\u00e9")).encode("utf-8")
+    event = rest_event(EXCHANGE, raw, {"Content-Type": "application/json"})
+    assert event["isBase64Encoded"] is True
+    assert event["body"] == base64.b64encode(raw).decode()
+
+    answer = proxy.exchange(event)
+
+    assert answer.status == 200
+    assert proxy.kick.received[-1].form["code"] == "code-\u00e9"
+
+
+def test_a_json_object_without_content_type_is_read_as_json(proxy: Proxy) -> None:
+    event = rest_event(EXCHANGE, json.dumps(exchange_fields("code-1")), headers={})
+
+    answer = proxy.exchange(event)
+
+    assert answer.status == 200
+    assert sorted(proxy.kick.received[-1].form_pairs) == expected_exchange_form("code-1")
+
+
+def test_the_handler_answers_without_a_lambda_context(proxy: Proxy) -> None:
+    from handlers.exchange import lambda_handler as exchange
+    from handlers.refresh import lambda_handler as refresh
+
+    exchanged = exchange(exchange_event("code-1"), None)
+    refreshed = refresh(refresh_event("refresh-1"), None)
+
+    assert exchanged["statusCode"] == 200
+    assert refreshed["statusCode"] == 200
+    assert exchanged["headers"]["Cache-Control"] == "no-store"
+    assert len(proxy.kick.received) == 2
+
+
+def test_redirect_uri_is_form_encoded_and_reaches_kick_byte_for_byte(proxy: Proxy) -> None:
+    proxy.exchange(exchange_event(redirect_uri=REDIRECT_URI))
+
+    assert f"redirect_uri={REDIRECT_URI}".encode() not in proxy.kick.received[-1].body  # it is encoded...
+    assert proxy.kick.received[-1].form["redirect_uri"] == REDIRECT_URI  # ...and decodes to the same bytes

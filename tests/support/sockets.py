@@ -1,0 +1,164 @@
+"""Loopback sockets for the failure modes a real HTTP server cannot easily play.
+
+- `closed_port()`: a port on 127.0.0.1 nobody listens on (connection refused).
+- `SilentServer`: accepts TCP connections and never answers (a hanging Secrets Manager or Kick).
+- `DripServer`: reads a request, then answers one byte at a time, each read well inside any
+  per-read timeout, so only a total deadline can stop the client.
+- `TcpForwarder`: relays a port to another loopback endpoint, so a "dead" endpoint can come back
+  on the same port without the client being rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from types import TracebackType
+
+
+def closed_port() -> int:
+    """A free loopback port: bound once to learn it, then closed, so connecting to it is refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Listener:
+    def __init__(self, port: int = 0) -> None:
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", port))
+        self._listener.listen(16)
+        self._stopped = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept_forever, daemon=True)
+        self.accepted = 0
+
+    @property
+    def port(self) -> int:
+        return int(self._listener.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _track(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+
+    def start(self) -> _Listener:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self._thread.join(timeout=2)
+
+    def __enter__(self) -> _Listener:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _accept_forever(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.accepted += 1
+            self._track(connection)
+            self.serve(connection)
+
+    def serve(self, connection: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class SilentServer(_Listener):
+    """Accepts every connection, reads nothing, answers nothing, until stopped."""
+
+    def serve(self, connection: socket.socket) -> None:
+        return
+
+    def __enter__(self) -> SilentServer:
+        self.start()
+        return self
+
+
+class DripServer(_Listener):
+    """Reads each request's head, then drips `answer` one byte every `seconds_per_byte`."""
+
+    def __init__(self, answer: bytes, seconds_per_byte: float) -> None:
+        super().__init__()
+        self._answer = answer
+        self._seconds_per_byte = seconds_per_byte
+
+    def __enter__(self) -> DripServer:
+        self.start()
+        return self
+
+    def serve(self, connection: socket.socket) -> None:
+        threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
+
+    def _drip(self, connection: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                received += chunk
+            for index in range(len(self._answer)):
+                if self._stopped.wait(self._seconds_per_byte):
+                    return
+                connection.sendall(self._answer[index : index + 1])
+
+
+def http_response(status: int, body: bytes, content_type: str = "application/json") -> bytes:
+    """A complete HTTP/1.1 response, byte for byte."""
+    head = f"HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+class TcpForwarder(_Listener):
+    """Relays every connection on `port` to `target_port` on 127.0.0.1, byte for byte."""
+
+    def __init__(self, target_port: int, port: int = 0) -> None:
+        super().__init__(port)
+        self._target_port = target_port
+
+    def __enter__(self) -> TcpForwarder:
+        self.start()
+        return self
+
+    def serve(self, connection: socket.socket) -> None:
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self._target_port), timeout=5)
+        except OSError:
+            connection.close()
+            return
+        upstream.settimeout(None)
+        self._track(upstream)
+        for source, sink in ((connection, upstream), (upstream, connection)):
+            threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            sink.sendall(data)
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
