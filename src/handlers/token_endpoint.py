@@ -15,13 +15,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from core.errors import SERVER_ERROR, ProxyError, bad_request, server_error, upstream_timeout
-from core.grants import GrantParser, upstream_form
+from core.grants import ClientCredentials, Grant, GrantParser, upstream_form
 from core.kick_answer import token_body
 from core.request_body import api_request, parse_fields
 from core.responses import ApiResponse, cors_headers, error_response, json_response, preflight_response
 from core.settings import ConfigurationError, Settings, settings_from
 from handlers.client_credentials import CredentialsUnavailable, client_credentials
 from handlers.kick_http import KickClient
+from handlers.replay_window import KickCall, ReplayWindow
 
 SERVICE = "kick-oauth-proxy"
 # Secrets Manager may use part of this on top of the upstream deadline; the contract allows 2 s.
@@ -33,6 +34,7 @@ metrics = Metrics(
     service=os.environ.get("POWERTOOLS_SERVICE_NAME") or SERVICE,
 )
 kick = KickClient()
+replay = ReplayWindow(logger, metrics)
 
 # botocore logs whole request and response bodies at DEBUG, the secret among them; LOG_LEVEL=DEBUG
 # is for our own lines only.
@@ -49,15 +51,16 @@ def handle_token_request(event: Mapping[str, Any], grant_type: str, parse_grant:
         request = api_request(event)
         cors = cors_headers(request.header("origin"), settings.allowed_origins)
         if request.method == "OPTIONS":
-            return preflight_response(cors)
+            return _finished(preflight_response(cors), "preflight", summary, started)
         if request.method not in ("POST", ""):
             raise bad_request("use POST", status=405)
         grant = parse_grant(parse_fields(request), settings.allowed_redirect_uris)
         credentials = client_credentials(settings.secret_id)
-        answer = kick.post_form(settings.token_url, upstream_form(grant, credentials), _budget(started, settings))
-        summary.update(upstream_status=answer.status, upstream_latency_ms=round(answer.latency_ms, 1))
-        metrics.add_metric(name="upstream_latency", unit=MetricUnit.Milliseconds, value=answer.latency_ms)
-        response = json_response(200, token_body(answer.status, answer.headers, answer.body, time.time()), cors)
+        call_kick = _kick_call(settings, grant, credentials, started, summary)
+        finish_by = started + settings.upstream_timeout_seconds + SECRET_ALLOWANCE_SECONDS
+        reply = replay.answer(settings, grant, credentials, call_kick, finish_by)
+        summary["replay"] = reply.source
+        response = json_response(200, reply.body, cors)
         outcome = "success"
     except ProxyError as error:
         response, outcome = error_response(error, cors), error.error
@@ -72,7 +75,11 @@ def handle_token_request(event: Mapping[str, Any], grant_type: str, parse_grant:
             extra={"exception_type": type(unexpected).__name__, "frames": _frames(unexpected)},
         )
         response, outcome = error_response(server_error(), cors), SERVER_ERROR
+    return _finished(response, outcome, summary, started)
 
+
+def _finished(response: ApiResponse, outcome: str, summary: dict[str, Any], started: float) -> ApiResponse:
+    """Count the outcome and write the request's one summary line."""
     metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
     logger.info(
         "token request finished",
@@ -86,9 +93,24 @@ def handle_token_request(event: Mapping[str, Any], grant_type: str, parse_grant:
     return response
 
 
-def _budget(started: float, settings: Settings) -> float:
+def _kick_call(
+    settings: Settings, grant: Grant, credentials: ClientCredentials, started: float, summary: dict[str, Any]
+) -> KickCall:
+    """Kick's token body for the grant (or the ProxyError its answer maps to), keeping `reserve` seconds."""
+
+    def call(reserve: float) -> str:
+        budget = _budget(started, settings, reserve)
+        answer = kick.post_form(settings.token_url, upstream_form(grant, credentials), budget)
+        summary.update(upstream_status=answer.status, upstream_latency_ms=round(answer.latency_ms, 1))
+        metrics.add_metric(name="upstream_latency", unit=MetricUnit.Milliseconds, value=answer.latency_ms)
+        return token_body(answer.status, answer.headers, answer.body, time.time())
+
+    return call
+
+
+def _budget(started: float, settings: Settings, reserve: float = 0.0) -> float:
     deadline = settings.upstream_timeout_seconds
-    remaining = deadline + SECRET_ALLOWANCE_SECONDS - (time.monotonic() - started)
+    remaining = deadline + SECRET_ALLOWANCE_SECONDS - reserve - (time.monotonic() - started)
     if remaining <= 0:
         raise upstream_timeout()
     return min(deadline, remaining)

@@ -1,0 +1,131 @@
+"""The replay window's DynamoDB side: Powertools Idempotency with keyed record ids and sealed answers.
+
+Imported only when REPLAY_TABLE_NAME is set: Powertools Idempotency, boto3's DynamoDB client and
+`cryptography` stay out of the default cold start.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any, cast
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
+from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
+from aws_lambda_powertools.utilities.idempotency.exceptions import BaseError as IdempotencyError
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from core.replay_crypto import ReplayKeys, UnreadableRecord, seal, unseal
+from handlers.replay_window import LostWhileWaiting, StillInProgress
+
+# One attempt: a put that timed out may still have landed, and a retry would then find our own
+# in-progress record and wait for itself. Connect plus read bounds every DynamoDB call.
+CONNECT_TIMEOUT_SECONDS = 0.5
+READ_TIMEOUT_SECONDS = 0.5
+CALL_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
+BOTO_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    read_timeout=READ_TIMEOUT_SECONDS,
+    retries={"total_max_attempts": 1, "mode": "standard"},
+)
+FIRST_POLL_SECONDS = 0.05
+MAX_POLL_SECONDS = 0.4
+# An in-progress record outlives its owner's deadline by this much, so a slow final write is not
+# mistaken for a crashed owner (whose record a duplicate may then take over).
+IN_PROGRESS_MARGIN_SECONDS = 1.0
+
+
+class _KeyedDynamoDBPersistence(DynamoDBPersistenceLayer):
+    """Powertools' table layout (id, expiration, status, data), with the caller's HMAC as the id."""
+
+    def _get_hashed_idempotency_key(self, data: dict[str, Any]) -> str | None:
+        # Powertools would md5 the payload (and prefix the function name): unkeyed, so guessable.
+        return str(data["id"])
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        # A window shorter than the deadline must not let a duplicate take over a live call.
+        if data_record.in_progress_expiry_timestamp is not None and data_record.expiry_timestamp is not None:
+            owner_done = math.ceil(data_record.in_progress_expiry_timestamp / 1000)
+            data_record.expiry_timestamp = max(data_record.expiry_timestamp, owner_done)
+        super()._put_record(data_record)
+
+
+class _SealingSerializer(BaseIdempotencySerializer):
+    """What Powertools stores in `data`: the answer sealed under this request's key, never plaintext."""
+
+    def __init__(self, keys: ReplayKeys) -> None:
+        self._keys = keys
+
+    def to_dict(self, data: Any) -> dict[str, str]:
+        return {"sealed": seal(self._keys, str(data))}
+
+    def from_dict(self, data: dict[str, Any]) -> str:
+        sealed = data.get("sealed")
+        if not isinstance(sealed, str):
+            raise UnreadableRecord("the record holds no sealed answer")
+        return unseal(self._keys, sealed)
+
+
+def _remaining(finish_by: float) -> LambdaContext:
+    """Powertools sets the in-progress expiry from the context's remaining time: here the request's own."""
+    until = finish_by + IN_PROGRESS_MARGIN_SECONDS
+    return cast(
+        "LambdaContext",
+        SimpleNamespace(get_remaining_time_in_millis=lambda: max(0, int((until - time.monotonic()) * 1000))),
+    )
+
+
+def _invoke(call_kick: Callable[[], str]) -> str:
+    """What IdempotencyHandler runs (it wants a plain function, for a name this layer ignores)."""
+    return call_kick()
+
+
+class ReplayStore:
+    """One per container: a DynamoDB client and Powertools persistence layer for one table and window."""
+
+    def __init__(self, table_name: str, window_seconds: int) -> None:
+        client = boto3.session.Session().client("dynamodb", config=BOTO_CONFIG)
+        self._persistence = _KeyedDynamoDBPersistence(table_name=table_name, boto3_client=client)
+        self._window_seconds = window_seconds
+
+    def answer(self, keys: ReplayKeys, call_kick: Callable[[], str], finish_by: float) -> str:
+        """The stored answer for this request, or call_kick's, stored when it returns.
+
+        Duplicates of a call in progress poll until it completes (its answer), fails (they take over
+        and call Kick), or `finish_by` nears (StillInProgress). Exceptions from call_kick propagate
+        after the in-progress record is removed; store failures raise whatever Powertools raised.
+        """
+        handler = IdempotencyHandler(
+            function=_invoke,
+            function_payload={"id": keys.record_id},
+            config=IdempotencyConfig(expires_after_seconds=self._window_seconds, lambda_context=_remaining(finish_by)),
+            persistence_store=self._persistence,
+            output_serializer=_SealingSerializer(keys),
+            function_args=(call_kick,),
+            function_kwargs={},
+        )
+        delay, waited = FIRST_POLL_SECONDS, False
+        while True:
+            try:
+                body = handler.handle()
+            except IdempotencyAlreadyInProgressError:
+                # Room for the next put and, should it make us the owner, the final write or delete.
+                if time.monotonic() + delay + 2 * CALL_SECONDS > finish_by:
+                    raise StillInProgress from None
+                time.sleep(delay)
+                delay, waited = min(delay * 2, MAX_POLL_SECONDS), True
+                continue
+            except IdempotencyError as failure:  # the store's own failures, not Kick's answer
+                if waited:
+                    raise LostWhileWaiting(type(failure).__name__) from failure
+                raise
+            if not isinstance(body, str):
+                raise UnreadableRecord("the record holds no answer")
+            return body

@@ -1,0 +1,59 @@
+"""A replay table in moto (Powertools Idempotency's layout, TTL on) and the proxy pointed at it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.aws import MotoServer
+from tests.support.kick_stub import KickStub
+from tests.support.proxy import Proxy, start_proxy
+
+
+def create_replay_table(moto: MotoServer) -> str:
+    """What template.yaml declares: partition key `id` (S), TTL on `expiration`, on-demand."""
+    name = f"kick-oauth-proxy-replay-{uuid.uuid4().hex[:8]}"
+    client = moto.client("dynamodb")
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"})
+    return name
+
+
+def new_container(proxy: Proxy) -> None:
+    """A fresh container: no cached secret, no kept-alive connection, no DynamoDB client."""
+    from handlers import token_endpoint
+    from handlers.replay_window import ReplayWindow
+
+    proxy.new_container()
+    proxy.monkeypatch.setattr(token_endpoint, "replay", ReplayWindow(token_endpoint.logger, token_endpoint.metrics))
+
+
+def scan(moto: MotoServer, table: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = moto.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
+    return items
+
+
+@pytest.fixture
+def replay_table(moto_server: MotoServer) -> Iterator[str]:
+    name = create_replay_table(moto_server)
+    yield name
+    moto_server.client("dynamodb").delete_table(TableName=name)
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch, moto_server: MotoServer, kick: KickStub, replay_table: str) -> Proxy:
+    """The handlers in a fresh container with the replay window on (60 s) against moto."""
+    windowed = start_proxy(monkeypatch, moto_server, kick)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_server.endpoint)
+    monkeypatch.setenv("REPLAY_TABLE_NAME", replay_table)
+    monkeypatch.setenv("REPLAY_WINDOW_SECONDS", "60")
+    new_container(windowed)
+    return windowed

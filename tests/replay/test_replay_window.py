@@ -1,0 +1,471 @@
+"""The replay window against moto and the Kick stub: retries, duplicates, expiry, errors, outages, secrecy."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.replay.conftest import new_container, scan
+from tests.replay.workers import invoke_when_released
+from tests.support.events import json_event
+from tests.support.kick_stub import json_answer, token_answer
+from tests.support.logs import CapturedOutput
+from tests.support.proxy import CLIENT_SECRET, REDIRECT_URI, VERIFIER, Invocation, Proxy
+from tests.support.sockets import SilentServer, closed_port
+
+EXCHANGE = "/v1/kick/exchange"
+REFRESH = "/v1/kick/refresh"
+CODE = "kick-auth-code-5f1c9e2a7b3d4c6e8f0a1b2c"
+REFRESH_TOKEN = "kick-refresh-token-ZmFrZS1yZWZyZXNoLXRva2Vu-42"
+OTHER_VERIFIER = "Zq9xW2vB7nM4kL1pR8tY3uI6oP0aS5dF-gH_jK.lQ~wE"
+ACCESS_1, ROTATED_1 = "kick-access-token-first-9d8c7b6a5f4e3d2c", "kick-rotated-refresh-first-1a2b3c4d5e6f"
+ACCESS_2, ROTATED_2 = "kick-access-token-second-0f1e2d3c4b5a6978", "kick-rotated-refresh-second-6f5e4d3c2b1a"
+
+
+def exchange(proxy: Proxy, code: str = CODE, verifier: str = VERIFIER, redirect_uri: str = REDIRECT_URI) -> Invocation:
+    return proxy.exchange(json_event(EXCHANGE, {"code": code, "code_verifier": verifier, "redirect_uri": redirect_uri}))
+
+
+def refresh(proxy: Proxy, refresh_token: str = REFRESH_TOKEN) -> Invocation:
+    return proxy.refresh(json_event(REFRESH, {"refresh_token": refresh_token}))
+
+
+def test_refresh_retry_on_another_container_gets_the_identical_answer_without_kick(proxy: Proxy) -> None:
+    proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
+
+    first = refresh(proxy)
+    new_container(proxy)
+    retry = refresh(proxy)
+
+    assert first.status == retry.status == 200
+    assert retry.body == first.body
+    assert retry.json["refresh_token"] == ROTATED_1
+    assert len(proxy.kick.received) == 1
+
+
+def test_exchange_retry_on_another_container_gets_the_identical_answer_without_kick(proxy: Proxy) -> None:
+    proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
+
+    first = exchange(proxy)
+    new_container(proxy)
+    retry = exchange(proxy)
+
+    assert first.status == retry.status == 200
+    assert retry.body == first.body
+    assert retry.headers["Cache-Control"] == "no-store"
+    assert len(proxy.kick.received) == 1
+
+
+def test_replayed_answers_are_logged_and_counted_as_such(proxy: Proxy, output: CapturedOutput) -> None:
+    refresh(proxy)
+    new_container(proxy)
+    refresh(proxy)
+
+    text = output.collect()
+    sources = [line["replay"] for line in output.finished_lines(text)]
+    assert sources == ["kick", "window"]
+    assert '"replay_hit"' in text
+
+
+def in_processes(count: int, function: str, event: dict[str, Any]) -> list[tuple[int, str]]:
+    """Invoke the handler once in each of `count` spawned processes, released together; (status, body)s."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(count + 1)
+    results = context.Queue()
+    processes = [
+        context.Process(
+            target=invoke_when_released, args=(dict(os.environ), function, event, barrier, results), daemon=True
+        )
+        for _ in range(count)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        barrier.wait(timeout=30)
+        answers = [results.get(timeout=20) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+    assert len({pid for pid, _, _ in answers}) == count
+    return [(status, body) for _, status, body in answers]
+
+
+def test_five_concurrent_duplicates_across_processes_make_one_upstream_call(proxy: Proxy) -> None:
+    proxy.kick.answer(
+        json_answer(
+            200,
+            {"access_token": ACCESS_1, "token_type": "Bearer", "refresh_token": ROTATED_1, "expires_in": 14400},
+            delay_seconds=0.5,
+        )
+    )
+
+    answers = in_processes(5, "refresh", json_event(REFRESH, {"refresh_token": REFRESH_TOKEN}))
+
+    assert [status for status, _ in answers] == [200] * 5
+    assert len({body for _, body in answers}) == 1
+    assert json.loads(answers[0][1])["refresh_token"] == ROTATED_1
+    assert len(proxy.kick.received) == 1
+
+
+def test_a_duplicate_waiting_on_a_failed_call_takes_over_and_asks_kick(proxy: Proxy) -> None:
+    proxy.kick.answer(
+        json_answer(400, {"error": "invalid_grant"}, delay_seconds=0.5), token_answer(ACCESS_1, ROTATED_1)
+    )
+    event = json_event(EXCHANGE, {"code": CODE, "code_verifier": VERIFIER, "redirect_uri": REDIRECT_URI})
+
+    answers = in_processes(2, "exchange", event)
+
+    assert sorted(status for status, _ in answers) == [200, 400]
+    assert len(proxy.kick.received) == 2
+
+
+def test_the_window_expires(proxy: Proxy) -> None:
+    proxy.set_env("REPLAY_WINDOW_SECONDS", "1")
+    proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
+
+    first = refresh(proxy)
+    within = refresh(proxy)
+    # Powertools keeps expiry in whole seconds: a 1 s window ends within 2 s.
+    time.sleep(2.05)
+    after = refresh(proxy)
+
+    assert within.body == first.body
+    assert after.status == 200
+    assert after.json["access_token"] == ACCESS_2
+    assert len(proxy.kick.received) == 2
+
+
+def test_the_same_code_with_another_verifier_goes_to_kick_and_gets_kicks_answer(proxy: Proxy) -> None:
+    proxy.kick.answer(
+        token_answer(ACCESS_1, ROTATED_1),
+        json_answer(400, {"error": "invalid_grant", "error_description": "code already used"}),
+    )
+
+    first = exchange(proxy)
+    foreign = exchange(proxy, verifier=OTHER_VERIFIER)
+
+    assert first.status == 200
+    assert foreign.status == 400
+    assert foreign.json["error"] == "invalid_grant"
+    assert ACCESS_1 not in foreign.body
+    assert len(proxy.kick.received) == 2
+    assert proxy.kick.received[1].form["code_verifier"] == OTHER_VERIFIER
+
+
+def test_the_same_code_and_verifier_with_another_redirect_uri_goes_to_kick(proxy: Proxy) -> None:
+    proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
+
+    exchange(proxy)
+    other = exchange(proxy, redirect_uri="http://localhost:1420/auth/callback")
+
+    assert other.json["access_token"] == ACCESS_2
+    assert len(proxy.kick.received) == 2
+
+
+@pytest.mark.parametrize(
+    ("kick_status", "document", "status", "error"),
+    [
+        (400, {"error": "invalid_grant"}, 400, "invalid_grant"),
+        (503, {"message": "unavailable"}, 502, "upstream_unavailable"),
+    ],
+)
+def test_upstream_errors_are_not_kept_and_the_retry_goes_to_kick(
+    proxy: Proxy, replay_table: str, kick_status: int, document: dict[str, str], status: int, error: str
+) -> None:
+    proxy.kick.answer(json_answer(kick_status, document), token_answer(ACCESS_1, ROTATED_1))
+
+    failed = refresh(proxy)
+    assert failed.status == status
+    assert failed.json["error"] == error
+    assert scan(proxy.moto, replay_table) == []  # the in-progress record is gone
+
+    retry = refresh(proxy)
+    assert retry.status == 200
+    assert retry.json["access_token"] == ACCESS_1
+    assert len(proxy.kick.received) == 2
+
+
+def test_dynamodb_down_serves_through_kick_with_a_warning(proxy: Proxy, output: CapturedOutput) -> None:
+    proxy.set_env("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{closed_port()}")
+    new_container(proxy)
+
+    started = time.monotonic()
+    answer = refresh(proxy)
+    elapsed = time.monotonic() - started
+
+    assert answer.status == 200
+    assert answer.json["access_token"] == "stub-access"
+    assert elapsed < 10
+    text = output.collect()
+    [warning] = [line for line in output.json_lines(text) if line["level"] == "WARNING"]
+    assert warning["message"] == "replay window unavailable; serving without it"
+    assert REFRESH_TOKEN not in json.dumps(warning)
+    assert [line["replay"] for line in output.finished_lines(text)] == ["unavailable"]
+    assert '"replay_unavailable"' in text
+
+
+def test_dynamodb_hanging_still_serves_within_the_deadline_plus_two_seconds(
+    proxy: Proxy, output: CapturedOutput
+) -> None:
+    proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "2")
+    with SilentServer() as silent:
+        proxy.set_env("AWS_ENDPOINT_URL_DYNAMODB", silent.url)
+        new_container(proxy)
+
+        started = time.monotonic()
+        answer = exchange(proxy)
+        elapsed = time.monotonic() - started
+
+    assert answer.status == 200
+    assert elapsed < 2 + 2
+    assert silent.accepted >= 1
+    assert any(line["level"] == "WARNING" for line in output.json_lines())
+
+
+def test_dynamodb_hanging_after_kick_answered_still_serves_within_the_deadline_plus_two_seconds(
+    proxy: Proxy, replay_table: str, output: CapturedOutput
+) -> None:
+    """The in-progress put works; then Kick takes most of the deadline and DynamoDB stops answering."""
+    import boto3
+
+    from handlers import replay_store, token_endpoint
+
+    proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "2")
+    proxy.kick.answer(json_answer(200, {"access_token": ACCESS_1, "refresh_token": ROTATED_1}, delay_seconds=1.7))
+    with SilentServer() as silent:
+        store = token_endpoint.replay._store_for(replay_table, 60)
+        working = store._persistence.client
+        hanging = boto3.session.Session().client("dynamodb", config=replay_store.BOTO_CONFIG, endpoint_url=silent.url)
+        proxy.monkeypatch.setattr(store._persistence, "client", _HangsOnUpdate(working, hanging))
+
+        started = time.monotonic()
+        answer = refresh(proxy)
+        elapsed = time.monotonic() - started
+
+    assert answer.status == 200
+    assert answer.json["access_token"] == ACCESS_1
+    assert elapsed < 2 + 2
+    warnings = [line for line in output.json_lines() if line["level"] == "WARNING"]
+    assert [line["replay_failure"] for line in warnings] == ["keeping the answer failed"]
+
+
+class _HangsOnUpdate:
+    def __init__(self, working: Any, hanging: Any) -> None:
+        self._working, self._hanging = working, hanging
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._working, name)
+
+    def update_item(self, **kwargs: Any) -> Any:
+        return self._hanging.update_item(**kwargs)
+
+
+def test_the_table_holds_no_token_code_or_verifier_in_any_encoding(proxy: Proxy, replay_table: str) -> None:
+    proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
+    exchange(proxy)
+    refresh(proxy)
+
+    items = scan(proxy.moto, replay_table)
+    assert len(items) == 2
+    assert {item["status"]["S"] for item in items} == {"COMPLETED"}
+    assert all(len(item["id"]["S"]) == 64 for item in items)
+    stored = json.dumps(items)
+    decoded = b"".join(_decodings(value) for value in _strings(items))
+    for secret in (CODE, VERIFIER, REFRESH_TOKEN, ACCESS_1, ROTATED_1, ACCESS_2, ROTATED_2, CLIENT_SECRET):
+        for form in _encodings(secret):
+            assert form not in stored, f"a {len(secret)}-character secret is in the table"
+        assert secret.encode() not in decoded
+
+
+def test_no_secret_reaches_any_log_line_or_output(proxy: Proxy, output: CapturedOutput) -> None:
+    proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
+    exchange(proxy)
+    exchange(proxy)
+    refresh(proxy)
+    proxy.set_env("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{closed_port()}")
+    new_container(proxy)
+    refresh(proxy)
+
+    everything = output.everything()
+    assert "replay window unavailable" in everything
+    for secret in (CODE, VERIFIER, REFRESH_TOKEN, ACCESS_1, ROTATED_1, ACCESS_2, ROTATED_2, CLIENT_SECRET):
+        assert secret not in everything
+
+
+def test_a_stored_answer_is_useless_without_the_request(proxy: Proxy, replay_table: str) -> None:
+    """Swapping a record's id (or tampering with it) never hands its answer to another request."""
+    client = proxy.moto.client("dynamodb")
+    refresh(proxy, "refresh-token-a-" + "x" * 24)
+    [record] = scan(proxy.moto, replay_table)
+    proxy.kick.answer(token_answer(ACCESS_2, ROTATED_2))
+    refresh(proxy, "refresh-token-b-" + "y" * 24)
+    [other] = [item for item in scan(proxy.moto, replay_table) if item["id"] != record["id"]]
+    client.put_item(TableName=replay_table, Item={**other, "data": record["data"]})
+
+    answer = refresh(proxy, "refresh-token-b-" + "y" * 24)
+
+    assert answer.status == 200
+    assert answer.json["access_token"] == ACCESS_2
+    assert len(proxy.kick.received) == 3  # the unreadable record was bypassed, not served
+
+
+def test_a_crashed_owners_in_progress_record_is_taken_over_after_it_expires(proxy: Proxy, replay_table: str) -> None:
+    from core.grants import RefreshTokenGrant
+    from core.replay_crypto import replay_keys
+
+    record_id = replay_keys(RefreshTokenGrant(refresh_token=REFRESH_TOKEN), CLIENT_SECRET).record_id
+    now = time.time()
+    proxy.moto.client("dynamodb").put_item(
+        TableName=replay_table,
+        Item={
+            "id": {"S": record_id},
+            "status": {"S": "INPROGRESS"},
+            "expiration": {"N": str(int(now) + 60)},
+            "in_progress_expiration": {"N": str(int((now - 1) * 1000))},
+        },
+    )
+
+    answer = refresh(proxy)
+
+    assert answer.status == 200
+    assert len(proxy.kick.received) == 1
+
+
+def _in_progress_elsewhere(proxy: Proxy, table: str) -> None:
+    """Another container is calling Kick for REFRESH_TOKEN right now (and for a good while yet)."""
+    from core.grants import RefreshTokenGrant
+    from core.replay_crypto import replay_keys
+
+    record_id = replay_keys(RefreshTokenGrant(refresh_token=REFRESH_TOKEN), CLIENT_SECRET).record_id
+    now = time.time()
+    proxy.moto.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "id": {"S": record_id},
+            "status": {"S": "INPROGRESS"},
+            "expiration": {"N": str(int(now) + 60)},
+            "in_progress_expiration": {"N": str(int((now + 60) * 1000))},
+        },
+    )
+
+
+def test_a_duplicate_gives_up_waiting_before_its_deadline_without_calling_kick(proxy: Proxy, replay_table: str) -> None:
+    proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "1")
+    _in_progress_elsewhere(proxy, replay_table)
+
+    started = time.monotonic()
+    answer = refresh(proxy)
+    elapsed = time.monotonic() - started
+
+    assert answer.status == 504
+    assert answer.json["error"] == "upstream_timeout"
+    assert elapsed < 1 + 2
+    assert proxy.kick.received == []
+
+
+def test_a_duplicate_that_loses_dynamodb_while_waiting_does_not_spend_the_token_again(
+    proxy: Proxy, replay_table: str, output: CapturedOutput
+) -> None:
+    import boto3
+
+    from handlers import replay_store, token_endpoint
+
+    _in_progress_elsewhere(proxy, replay_table)
+    store = token_endpoint.replay._store_for(replay_table, 60)
+    down = boto3.session.Session().client(
+        "dynamodb", config=replay_store.BOTO_CONFIG, endpoint_url=f"http://127.0.0.1:{closed_port()}"
+    )
+    proxy.monkeypatch.setattr(store._persistence, "client", _FailsAfterFirstPut(store._persistence.client, down))
+
+    answer = refresh(proxy)
+
+    assert answer.status == 504
+    assert proxy.kick.received == []
+    [warning] = [line for line in output.json_lines() if line["level"] == "WARNING"]
+    assert warning["exception_type"] == "LostWhileWaiting"
+
+
+class _FailsAfterFirstPut:
+    def __init__(self, working: Any, down: Any) -> None:
+        self._working, self._down, self._puts = working, down, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._working if self._puts <= 1 else self._down, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        self._puts += 1
+        return (self._working if self._puts <= 1 else self._down).put_item(**kwargs)
+
+
+def test_off_by_default_and_nothing_heavy_is_imported(proxy: Proxy) -> None:
+    """Without REPLAY_TABLE_NAME a request goes straight to Kick, and the window's imports stay unloaded."""
+    script = f"""
+import json, os, sys
+os.environ.pop("REPLAY_TABLE_NAME")
+from handlers.refresh import lambda_handler
+from tests.support.events import json_event
+response = lambda_handler(json_event("{REFRESH}", {{"refresh_token": "{REFRESH_TOKEN}"}}), None)
+heavy = ("cryptography", "aws_lambda_powertools.utilities.idempotency", "handlers.replay_store", "core.replay_crypto")
+print(json.dumps([response["statusCode"], sorted(name for name in sys.modules if name.startswith(heavy))]))
+"""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])},
+        timeout=60,
+    )
+
+    assert json.loads(result.stdout.splitlines()[-1]) == [200, []]
+    assert len(proxy.kick.received) == 1
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _decodings(text: str) -> bytes:
+    """Every stored string and every base64/hex reading of it (and of its dot- or quote-separated parts)."""
+    out = [text.encode()]
+    for part in [text, *text.replace('"', ".").split(".")]:
+        padded = part + "=" * (-len(part) % 4)
+        for decode in (base64.b64decode, base64.urlsafe_b64decode, _from_hex):
+            with contextlib.suppress(ValueError):
+                out.append(decode(padded if decode is not _from_hex else part))
+    return b"\n".join(out)
+
+
+def _from_hex(text: str) -> bytes:
+    return bytes.fromhex(text)
+
+
+def _encodings(secret: str) -> list[str]:
+    """The secret as text, hex and base64 (standard and URL-safe) at every byte alignment."""
+    raw = secret.encode()
+    forms = [secret, raw.hex(), raw.hex().upper()]
+    for shift in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\0" * shift + raw).decode()
+            # Drop the characters that also depend on the neighbouring bytes.
+            forms.append(encoded[4 if shift else 0 : -4])
+    return forms
