@@ -44,7 +44,8 @@ for _library in ("botocore", "boto3", "urllib3", "s3transfer"):
 
 def handle_token_request(event: Mapping[str, Any], grant_type: str, parse_grant: GrantParser) -> ApiResponse:
     started = time.monotonic()
-    summary: dict[str, Any] = {"grant_type": grant_type, "upstream_status": None, "upstream_latency_ms": None}
+    # upstream_status 0: Kick was not called or gave no answer (Powertools drops None-valued keys).
+    summary: dict[str, Any] = {"grant_type": grant_type, "upstream_status": 0, "upstream_latency_ms": None}
     cors: dict[str, str] = {}
     try:
         settings = settings_from(os.environ)
