@@ -141,6 +141,21 @@ def test_a_connection_that_never_completes_is_upstream_timeout(proxy: Proxy, una
     assert seconds < DEADLINE + SLACK, seconds
 
 
+def test_a_tls_handshake_the_server_drips_is_cut_off_at_the_deadline(proxy: Proxy) -> None:
+    proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", str(DEADLINE))
+    proxy.refresh(refresh_event("warm-up"))
+    # A TLS record header announcing a 16 KiB handshake message, then its bytes one at a time: every
+    # socket read succeeds, so only a deadline on the whole call ends the handshake.
+    handshake = b"\x16\x03\x03\x40\x00" + bytes(16384)
+    with DripServer(handshake, seconds_per_byte=0.05, after_request_head=False) as server:
+        proxy.set_env("KICK_TOKEN_URL", f"https://127.0.0.1:{server.port}/oauth/token")
+
+        answer, seconds = timed(lambda: proxy.refresh(refresh_event()))
+
+    assert_error(answer, 504, "upstream_timeout")
+    assert seconds < DEADLINE + SLACK, seconds
+
+
 def test_connection_refused_is_upstream_unavailable_at_once(proxy: Proxy) -> None:
     proxy.refresh(refresh_event("warm-up"))
     proxy.set_env("KICK_TOKEN_URL", f"http://127.0.0.1:{closed_port()}/oauth/token")

@@ -99,12 +99,14 @@ class SilentServer(_Listener):
 
 
 class DripServer(_Listener):
-    """Reads each request's head, then drips `answer` one byte every `seconds_per_byte`."""
+    """Reads each request's head (unless told not to wait for one), then drips `answer` one byte
+    every `seconds_per_byte`."""
 
-    def __init__(self, answer: bytes, seconds_per_byte: float) -> None:
+    def __init__(self, answer: bytes, seconds_per_byte: float, after_request_head: bool = True) -> None:
         super().__init__()
         self._answer = answer
         self._seconds_per_byte = seconds_per_byte
+        self._after_request_head = after_request_head
 
     def __enter__(self) -> DripServer:
         self.start()
@@ -115,7 +117,7 @@ class DripServer(_Listener):
 
     def _drip(self, connection: socket.socket) -> None:
         with contextlib.suppress(OSError):
-            received = b""
+            received = b"" if self._after_request_head else b"\r\n\r\n"
             while b"\r\n\r\n" not in received:
                 chunk = connection.recv(65536)
                 if not chunk:
