@@ -1,8 +1,9 @@
-"""Kick client credentials from Secrets Manager, through Powertools Parameters' per-container cache."""
+"""Kick client credentials from Secrets Manager through Powertools Parameters, kept per container."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,14 +29,18 @@ class CredentialsUnavailable(Exception):
 
 
 _provider: SecretsProvider | None = None
+# Credentials already read and validated, with when they go stale: a warm call returns them without
+# the bounded read's worker thread, which would cost more than the rest of the invocation.
+_fresh: dict[str, tuple[float, ClientCredentials]] = {}
 
 
 def client_credentials(secret_id: str) -> ClientCredentials:
-    global _provider
-    if _provider is None:
-        _provider = SecretsProvider(boto_config=BOTO_CONFIG)
-    provider = _provider
+    read_started = time.monotonic()
+    fresh = _fresh.get(secret_id)
+    if fresh is not None and read_started < fresh[0]:
+        return fresh[1]
     try:
+        provider = _secrets_provider()
         value = _within(MAX_READ_SECONDS, lambda: provider.get(secret_id, max_age=CACHE_SECONDS, transform="json"))
     except Exception as exc:  # Powertools wraps botocore and transform failures alike
         raise CredentialsUnavailable(f"reading the secret failed ({type(exc).__name__})") from None
@@ -43,9 +48,19 @@ def client_credentials(secret_id: str) -> ClientCredentials:
     client_id = value.get("client_id") if isinstance(value, dict) else None
     client_secret = value.get("client_secret") if isinstance(value, dict) else None
     if not isinstance(client_id, str) or not client_id or not isinstance(client_secret, str) or not client_secret:
-        _provider.clear_cache()  # type: ignore[no-untyped-call]
+        provider.clear_cache()  # type: ignore[no-untyped-call]
         raise CredentialsUnavailable("the secret is not JSON with non-empty client_id and client_secret")
-    return ClientCredentials(client_id=client_id, client_secret=client_secret)
+    credentials = ClientCredentials(client_id=client_id, client_secret=client_secret)
+    _fresh[secret_id] = (read_started + CACHE_SECONDS, credentials)
+    return credentials
+
+
+def _secrets_provider() -> SecretsProvider:
+    """Created on the first request, never at import: nothing AWS-bound lands in a SnapStart snapshot."""
+    global _provider
+    if _provider is None:
+        _provider = SecretsProvider(boto_config=BOTO_CONFIG)
+    return _provider
 
 
 def _within(seconds: float, read: Callable[[], Any]) -> Any:

@@ -1,7 +1,7 @@
 """The one HTTP call the proxy makes: POST the form to Kick within a total deadline.
 
 requests' `timeout` bounds each socket operation, not the call: a server that drips a byte a
-second would hold the function for minutes. A timer therefore shuts the call's socket down when
+second would hold the function for minutes. A watchdog therefore shuts the call's socket down when
 the deadline passes, which wakes the blocked read at once. requests and urllib3 offer no total
 deadline of their own, hence this small adapter.
 """
@@ -40,11 +40,10 @@ class KickAnswer:
 
 class _Deadline:
     def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
         self.expired = False
         self._connections: list[HTTPConnection] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def watch(self, connection: HTTPConnection) -> None:
         with self._lock:
@@ -52,16 +51,16 @@ class _Deadline:
 
     def __enter__(self) -> _Deadline:
         _current.deadline = self
-        self._timer.start()
+        _watchdog.arm(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
+        _watchdog.disarm(self)
         _current.deadline = None
         with self._lock:
             self._connections.clear()
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             self.expired = True
             for connection in self._connections:
@@ -71,6 +70,45 @@ class _Deadline:
                         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
+class _Watchdog:
+    """One daemon thread per container, started on the first call, that expires overdue deadlines.
+
+    A thread per call (threading.Timer) costs more than the rest of a warm invocation. Here a call
+    wakes the watchdog only when its deadline is earlier than the wake-up already planned, which in
+    practice means only when the watchdog was idle; disarming never wakes it.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._armed: set[_Deadline] = set()
+        self._wake_at: float | None = None
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: _Deadline) -> None:
+        with self._condition:
+            self._armed.add(deadline)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="kick-deadline", daemon=True)
+                self._thread.start()
+            elif self._wake_at is None or deadline.at < self._wake_at:
+                self._condition.notify()
+
+    def disarm(self, deadline: _Deadline) -> None:
+        with self._condition:
+            self._armed.discard(deadline)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for deadline in [armed for armed in self._armed if armed.at <= now]:
+                    self._armed.discard(deadline)
+                    deadline.expire()
+                self._wake_at = min((armed.at for armed in self._armed), default=None)
+                self._condition.wait(None if self._wake_at is None else self._wake_at - now)
+
+
+_watchdog = _Watchdog()
 _current = threading.local()
 
 

@@ -108,6 +108,7 @@ def stack() -> Iterator[LocalStack]:
             monkeypatch.setenv(name, value)
         # A fresh container: other suites may have left a provider bound to another moto endpoint.
         monkeypatch.setattr(client_credentials, "_provider", None)
+        monkeypatch.setattr(client_credentials, "_fresh", {})
         monkeypatch.setattr(token_endpoint, "kick", KickClient())
         api = start_local_api(quiet=True)
         try:

@@ -80,6 +80,7 @@ class Proxy:
         from handlers.kick_http import KickClient
 
         self.monkeypatch.setattr(client_credentials, "_provider", None)
+        self.monkeypatch.setattr(client_credentials, "_fresh", {})
         self.monkeypatch.setattr(token_endpoint, "kick", KickClient())
         if fresh_aws_session:
             self.monkeypatch.setattr(client_credentials, "SecretsProvider", SecretsProvider)
