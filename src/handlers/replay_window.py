@@ -6,8 +6,6 @@ within REPLAY_WINDOW_SECONDS gets the first answer again, from any container, wi
 
 from __future__ import annotations
 
-import os
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -18,6 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from core.errors import upstream_timeout
 from core.grants import ClientCredentials, Grant
 from core.settings import Settings
+from handlers.failure_log import code_locations
 
 if TYPE_CHECKING:
     from handlers.replay_store import ReplayStore
@@ -117,14 +116,13 @@ class ReplayWindow:
 
     def _unavailable(self, what: str, problem: BaseException) -> None:
         cause = problem.__cause__ or problem
-        frames = [f"{os.path.basename(f.filename)}:{f.lineno}" for f in traceback.extract_tb(problem.__traceback__)]
         self._logger.warning(
             "replay window unavailable; serving without it",
             extra={
                 "replay_failure": what,
                 "exception_type": type(problem).__name__,
                 "cause": type(cause).__name__,
-                "frames": frames[-3:],
+                "frames": code_locations(problem)[-3:],
             },
         )
         self._metrics.add_metric(name="replay_unavailable", unit=MetricUnit.Count, value=1)

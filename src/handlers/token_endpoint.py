@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
@@ -21,6 +20,7 @@ from core.request_body import api_request, parse_fields
 from core.responses import ApiResponse, cors_headers, error_response, json_response, preflight_response
 from core.settings import ConfigurationError, Settings, settings_from
 from handlers.client_credentials import CredentialsUnavailable, client_credentials
+from handlers.failure_log import code_locations
 from handlers.kick_http import KickClient
 from handlers.replay_window import KickCall, ReplayWindow
 
@@ -73,7 +73,7 @@ def handle_token_request(event: Mapping[str, Any], grant_type: str, parse_grant:
     except Exception as unexpected:  # answer in the contract's shape; log where, never the message
         logger.error(
             "unexpected failure",
-            extra={"exception_type": type(unexpected).__name__, "frames": _frames(unexpected)},
+            extra={"exception_type": type(unexpected).__name__, "frames": code_locations(unexpected)},
         )
         response, outcome = error_response(server_error(), cors), SERVER_ERROR
     return _finished(response, outcome, summary, started)
@@ -115,10 +115,6 @@ def _budget(started: float, settings: Settings, reserve: float = 0.0) -> float:
     if remaining <= 0:
         raise upstream_timeout()
     return min(deadline, remaining)
-
-
-def _frames(exc: BaseException) -> list[str]:
-    return [f"{os.path.basename(f.filename)}:{f.lineno}:{f.name}" for f in traceback.extract_tb(exc.__traceback__)]
 
 
 LambdaHandler = Callable[[Any, Any], ApiResponse]
