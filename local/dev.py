@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import secrets
 import signal
@@ -42,46 +43,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.pop("KICK_CLIENT_SECRET", None)
     redirect_uris = _list(os.environ.get("ALLOWED_REDIRECT_URIS")) or list(DEFAULT_REDIRECT_URIS)
 
-    with contextlib.ExitStack() as running:
-        secrets_manager = LocalSecretsManager()
-        endpoint = secrets_manager.start()
-        running.callback(secrets_manager.stop)
+    try:
+        with contextlib.ExitStack() as running:
+            secrets_manager = LocalSecretsManager()
+            endpoint = secrets_manager.start()
+            running.callback(secrets_manager.stop)
 
-        if real_id and real_secret:
-            client_id, client_secret = real_id, real_secret
-            token_url = os.environ.get("KICK_TOKEN_URL") or KICK_TOKEN_URL
-            emulator_url = None
-        else:
-            client_id = CLIENT_ID
-            client_secret = os.environ.get("KICK_EMULATOR_CLIENT_SECRET") or secrets.token_urlsafe(24)
-            app = ClientApp(client_id, client_secret, frozenset(redirect_uris))
-            oauth = KickOAuthServer(app, access_token_ttl_seconds=_ttl())
-            emulator = start_emulator(
-                oauth,
-                port=args.emulator_port,
-                faults=faults_from_env(os.environ),
-                nextjs_bug=os.environ.get("KICK_EMULATOR_NEXTJS_BUG", "1") != "0",
-                quiet=args.quiet,
-            )
-            running.callback(emulator.stop)
-            emulator_url = emulator.base_url
-            token_url = f"{emulator_url}/oauth/token"
+            if real_id and real_secret:
+                client_id, client_secret = real_id, real_secret
+                token_url = os.environ.get("KICK_TOKEN_URL") or KICK_TOKEN_URL
+                emulator_url = None
+            else:
+                client_id = CLIENT_ID
+                client_secret = os.environ.get("KICK_EMULATOR_CLIENT_SECRET") or secrets.token_urlsafe(24)
+                app = ClientApp(client_id, client_secret, frozenset(redirect_uris))
+                oauth = KickOAuthServer(app, access_token_ttl_seconds=_ttl())
+                emulator = start_emulator(
+                    oauth,
+                    port=args.emulator_port,
+                    faults=faults_from_env(os.environ),
+                    nextjs_bug=os.environ.get("KICK_EMULATOR_NEXTJS_BUG", "1") != "0",
+                    quiet=args.quiet,
+                )
+                running.callback(emulator.stop)
+                emulator_url = emulator.base_url
+                token_url = f"{emulator_url}/oauth/token"
 
-        secrets_manager.put_credentials(SECRET_ID, client_id, client_secret)
-        apply(
-            proxy_environment(
-                endpoint,
-                token_url,
-                redirect_uris=redirect_uris,
-                origins=_list(os.environ.get("ALLOWED_ORIGINS", "http://localhost:1420")),
+            secrets_manager.put_credentials(SECRET_ID, client_id, client_secret)
+            apply(
+                proxy_environment(
+                    endpoint,
+                    token_url,
+                    redirect_uris=redirect_uris,
+                    origins=_list(os.environ.get("ALLOWED_ORIGINS", "http://localhost:1420")),
+                )
             )
+            api = start_local_api(port=args.api_port, quiet=args.quiet)
+            running.callback(api.stop)
+
+            print(banner(api.base_url, emulator_url, client_id, client_secret if emulator_url else None), flush=True)
+            stop.wait()
+            print("\nstopping ...", flush=True)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"a port is busy ({args.api_port} or {args.emulator_port}): stop what uses it, or choose others"
+            " with LOCAL_API_PORT and KICK_EMULATOR_PORT",
+            file=sys.stderr,
         )
-        api = start_local_api(port=args.api_port, quiet=args.quiet)
-        running.callback(api.stop)
-
-        print(banner(api.base_url, emulator_url, client_id, client_secret if emulator_url else None), flush=True)
-        stop.wait()
-        print("\nstopping ...", flush=True)
+        return 1
     print("stopped", flush=True)
     return 0
 

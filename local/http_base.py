@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from collections.abc import Iterable
@@ -9,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # API Gateway refuses payloads over 10 MB; nothing local needs more.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
+QUERY_VALUE = re.compile(r"([?&][^=&\s]+)=[^&\s]*")
 
 
 class RequestTooLarge(Exception):
@@ -77,4 +79,6 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         if not self.server.quiet:
-            sys.stderr.write(f"[{type(self).__name__}] {format % args}\n")
+            # Request lines can carry tokens in their query (revoke takes `token=` there): mask values.
+            line = QUERY_VALUE.sub(r"\1=…", format % args)
+            sys.stderr.write(f"[{type(self).__name__}] {line}\n")

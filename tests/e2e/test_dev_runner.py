@@ -6,6 +6,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -125,3 +126,22 @@ def test_make_dev_serves_a_whole_sign_in_and_stops_on_ctrl_c(dev_runner: tuple[D
     runner.process.send_signal(signal.SIGINT)
     assert runner.process.wait(timeout=5) == 0
     assert "stopped" in runner.rest_of_output()
+
+
+def test_make_dev_says_which_port_is_busy_instead_of_a_traceback() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        finished = subprocess.run(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, "-m", "local", "--api-port", str(port), "--emulator-port", "0", "--quiet"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert finished.returncode == 1
+    assert f"a port is busy ({port}" in finished.stderr
+    assert "Traceback" not in finished.stderr
