@@ -43,11 +43,16 @@ class _Deadline:
         self.at = time.monotonic() + seconds
         self.expired = False
         self._connections: list[HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
 
     def watch(self, connection: HTTPConnection) -> None:
         with self._lock:
             self._connections.append(connection)
+
+    def watch_socket(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
 
     def __enter__(self) -> _Deadline:
         _current.deadline = self
@@ -59,15 +64,15 @@ class _Deadline:
         _current.deadline = None
         with self._lock:
             self._connections.clear()
+            self._sockets.clear()
 
     def expire(self) -> None:
         with self._lock:
             self.expired = True
-            for connection in self._connections:
-                sock = connection.sock
-                if sock is not None:
-                    with contextlib.suppress(OSError):
-                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            live = [connection.sock for connection in self._connections if connection.sock is not None]
+            for sock in [*live, *self._sockets]:
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class _Watchdog:
@@ -119,6 +124,14 @@ def _watched(connection_class: type[HTTPConnection]) -> type[HTTPConnection]:
             if deadline is not None:
                 deadline.watch(self)
             super().request(*args, **kwargs)
+
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            # An answer that closes the connection (HTTP/1.0, "Connection: close") takes the socket
+            # with it and the connection forgets it: the deadline must hold on to it itself.
+            deadline: _Deadline | None = getattr(_current, "deadline", None)
+            if deadline is not None and self.sock is not None:
+                deadline.watch_socket(self.sock)
+            return super().getresponse(*args, **kwargs)
 
     return WatchedConnection
 

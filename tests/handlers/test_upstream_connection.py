@@ -60,6 +60,33 @@ def test_a_drip_fed_answer_is_cut_off_at_the_deadline(short_deadline: Proxy) -> 
     assert DEADLINE - 0.1 <= seconds < DEADLINE + SLACK, seconds
 
 
+def test_a_drip_fed_answer_that_closes_the_connection_is_cut_off_at_the_deadline(short_deadline: Proxy) -> None:
+    # With "Connection: close" (or HTTP/1.0) http.client hands the socket to the response and forgets
+    # it on the connection: the deadline must still reach it.
+    closing = dripping_tokens(0.2)
+    closing.close_connection = True
+    short_deadline.kick.answer(closing)
+
+    answer, seconds = timed(lambda: short_deadline.exchange(exchange_event()))
+
+    assert_error(answer, 504, "upstream_timeout")
+    assert DEADLINE - 0.1 <= seconds < DEADLINE + SLACK, seconds
+
+
+def test_a_drip_fed_http_1_0_answer_is_cut_off_at_the_deadline(proxy: Proxy) -> None:
+    proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", str(DEADLINE))
+    proxy.refresh(refresh_event("warm-up"))
+    body = json.dumps({"access_token": "late", "token_type": "Bearer", "expires_in": 14400}).encode()
+    head = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+    with DripServer(head + body, seconds_per_byte=0.05) as server:
+        proxy.set_env("KICK_TOKEN_URL", f"{server.url}/oauth/token")
+
+        answer, seconds = timed(lambda: proxy.refresh(refresh_event()))
+
+    assert_error(answer, 504, "upstream_timeout")
+    assert seconds < DEADLINE + SLACK, seconds
+
+
 def test_a_slow_answer_inside_the_deadline_succeeds(short_deadline: Proxy) -> None:
     short_deadline.kick.answer(slow_tokens(DEADLINE / 2))
 
