@@ -14,7 +14,6 @@ from core.errors import bad_request
 from core.http_headers import header
 
 MAX_BODY_BYTES = 16 * 1024
-MAX_FORM_FIELDS = 64
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -45,14 +44,27 @@ class ApiRequest:
 
 def api_request(event: Mapping[str, Any]) -> ApiRequest:
     """Read the parts of a REST proxy event the proxy uses, tolerating API Gateway's nulls."""
-    headers = event.get("headers") or {}
     body = event.get("body")
     return ApiRequest(
         method=str(event.get("httpMethod") or "").upper(),
-        headers={str(k): str(v) for k, v in headers.items() if v is not None} if isinstance(headers, Mapping) else {},
+        headers=_headers(event),
         body=body if isinstance(body, str) else None,
         is_base64_encoded=event.get("isBase64Encoded") is True,
     )
+
+
+def _headers(event: Mapping[str, Any]) -> dict[str, str]:
+    """`headers`, completed from `multiValueHeaders` (last value) for any name it lacks."""
+    merged: dict[str, str] = {}
+    multi = event.get("multiValueHeaders")
+    if isinstance(multi, Mapping):
+        for name, values in multi.items():
+            if isinstance(values, list) and values and values[-1] is not None:
+                merged[str(name)] = str(values[-1])
+    single = event.get("headers")
+    if isinstance(single, Mapping):
+        merged.update({str(name): str(value) for name, value in single.items() if value is not None})
+    return merged
 
 
 def parse_fields(request: ApiRequest, max_bytes: int = MAX_BODY_BYTES) -> Fields:
@@ -61,7 +73,7 @@ def parse_fields(request: ApiRequest, max_bytes: int = MAX_BODY_BYTES) -> Fields
     if not raw.strip():
         raise bad_request("the request body is empty")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").removeprefix("\ufeff")  # RFC 8259 section 8.1: a parser may ignore a BOM
     except UnicodeDecodeError:
         raise bad_request("the request body is not valid UTF-8") from None
 
@@ -117,13 +129,8 @@ def _json_fields(text: str) -> Fields:
 
 def _form_fields(text: str) -> Fields:
     try:
-        pairs = parse_qsl(
-            text,
-            keep_blank_values=True,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=MAX_FORM_FIELDS,
-        )
+        # No max_num_fields: unknown fields are ignored, not refused, and MAX_BODY_BYTES bounds the work.
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
     except (ValueError, UnicodeDecodeError):
         raise bad_request("the request body is not a valid form") from None
     return _keep_duplicates([(key, value) for key, value in pairs])

@@ -129,18 +129,25 @@ def lambda_handler_for(grant_type: str, parse_grant: GrantParser) -> LambdaHandl
         return handle_token_request(event if isinstance(event, Mapping) else {}, grant_type, parse_grant)
 
     def lambda_handler(event: Any, context: Any) -> ApiResponse:
-        response: ApiResponse = instrumented(event, context if hasattr(context, "aws_request_id") else _LOCAL_CONTEXT)
+        response: ApiResponse = instrumented(event, _complete_context(context))
         return response
 
     return lambda_handler
 
 
-_LOCAL_CONTEXT = SimpleNamespace(
-    function_name=SERVICE,
-    function_version="$LATEST",
-    invoked_function_arn=f"arn:aws:lambda:local:000000000000:function:{SERVICE}",
-    memory_limit_in_mb=128,
-    aws_request_id="local",
-    log_group_name="local",
-    log_stream_name="local",
-)
+# What Powertools reads from the context; test harnesses and local runners often pass less, or None.
+_CONTEXT_DEFAULTS = {
+    "function_name": SERVICE,
+    "function_version": "$LATEST",
+    "invoked_function_arn": f"arn:aws:lambda:local:000000000000:function:{SERVICE}",
+    "memory_limit_in_mb": 128,
+    "aws_request_id": "local",
+    "log_group_name": "local",
+    "log_stream_name": "local",
+}
+
+
+def _complete_context(context: Any) -> Any:
+    if all(hasattr(context, name) for name in _CONTEXT_DEFAULTS):
+        return context
+    return SimpleNamespace(**{name: getattr(context, name, value) for name, value in _CONTEXT_DEFAULTS.items()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
@@ -189,6 +190,22 @@ def test_the_handler_answers_without_a_lambda_context(proxy: Proxy) -> None:
     assert refreshed["statusCode"] == 200
     assert exchanged["headers"]["Cache-Control"] == "no-store"
     assert len(proxy.kick.received) == 2
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        SimpleNamespace(aws_request_id="only-a-request-id"),
+        SimpleNamespace(function_name="kick-oauth-proxy", get_remaining_time_in_millis=lambda: 15000),
+        {"aws_request_id": "a-dict"},
+    ],
+)
+def test_the_handler_answers_with_a_partial_lambda_context(proxy: Proxy, context: object) -> None:
+    from handlers.exchange import lambda_handler as exchange
+
+    answered = exchange(exchange_event("code-1"), context)
+
+    assert answered["statusCode"] == 200
 
 
 def test_redirect_uri_is_form_encoded_and_reaches_kick_byte_for_byte(proxy: Proxy) -> None:
