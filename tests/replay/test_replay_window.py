@@ -322,20 +322,7 @@ def test_a_stored_answer_is_useless_without_the_request(proxy: Proxy, replay_tab
 
 
 def test_a_crashed_owners_in_progress_record_is_taken_over_after_it_expires(proxy: Proxy, replay_table: str) -> None:
-    from core.grants import RefreshTokenGrant
-    from core.replay_crypto import replay_keys
-
-    record_id = replay_keys(RefreshTokenGrant(refresh_token=REFRESH_TOKEN), CLIENT_SECRET).record_id
-    now = time.time()
-    proxy.moto.client("dynamodb").put_item(
-        TableName=replay_table,
-        Item={
-            "id": {"S": record_id},
-            "status": {"S": "INPROGRESS"},
-            "expiration": {"N": str(int(now) + 60)},
-            "in_progress_expiration": {"N": str(int((now - 1) * 1000))},
-        },
-    )
+    _in_progress_elsewhere(proxy, replay_table, owner_gives_up_in=-1)
 
     answer = refresh(proxy)
 
@@ -343,8 +330,9 @@ def test_a_crashed_owners_in_progress_record_is_taken_over_after_it_expires(prox
     assert len(proxy.kick.received) == 1
 
 
-def _in_progress_elsewhere(proxy: Proxy, table: str) -> None:
-    """Another container is calling Kick for REFRESH_TOKEN right now (and for a good while yet)."""
+def _in_progress_elsewhere(proxy: Proxy, table: str, owner_gives_up_in: float = 60) -> None:
+    """Another container is calling Kick for REFRESH_TOKEN, and its claim lapses in `owner_gives_up_in` s
+    (negative: it already has, as when that container crashed)."""
     from core.grants import RefreshTokenGrant
     from core.replay_crypto import replay_keys
 
@@ -356,7 +344,7 @@ def _in_progress_elsewhere(proxy: Proxy, table: str) -> None:
             "id": {"S": record_id},
             "status": {"S": "INPROGRESS"},
             "expiration": {"N": str(int(now) + 60)},
-            "in_progress_expiration": {"N": str(int((now + 60) * 1000))},
+            "in_progress_expiration": {"N": str(int((now + owner_gives_up_in) * 1000))},
         },
     )
 
