@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from core.errors import (
@@ -22,6 +23,33 @@ MAX_UPSTREAM_BODY_BYTES = 64 * 1024
 CLIENT_ERROR_CODES = frozenset(
     {"invalid_request", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope"}
 )
+
+
+@dataclass(frozen=True)
+class KickResult:
+    """What a request came to upstream: Kick's token body or the contract's error, and how Kick answered.
+
+    `upstream_status` is 0 when Kick was not called or gave no answer (timeout, unreachable, or the
+    answer came from the replay window).
+    """
+
+    body: str | None
+    error: ProxyError | None
+    upstream_status: int = 0
+    upstream_latency_ms: float | None = None
+
+    @classmethod
+    def failed(cls, error: ProxyError) -> KickResult:
+        return cls(body=None, error=error)
+
+
+def classify(status: int, headers: Mapping[str, str], body: bytes, now: float, latency_ms: float) -> KickResult:
+    """token_body's verdict as a value, with the answer's status and latency."""
+    try:
+        tokens, error = token_body(status, headers, body, now), None
+    except ProxyError as refusal:
+        tokens, error = None, refusal
+    return KickResult(body=tokens, error=error, upstream_status=status, upstream_latency_ms=round(latency_ms, 1))
 
 
 def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float) -> str:

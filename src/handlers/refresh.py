@@ -1,9 +1,9 @@
 """POST /v1/kick/refresh: a refresh token for Kick's next (rotated) tokens."""
 
-from handlers.cold_start import collector_paused
+from proxy.cold_start import collector_paused
 
 with collector_paused():
     from core.grants import parse_refresh_token
-    from handlers.token_endpoint import lambda_handler_for
+    from proxy.pipeline import lambda_handler_for
 
 lambda_handler = lambda_handler_for("refresh_token", parse_refresh_token)

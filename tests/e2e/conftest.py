@@ -84,8 +84,7 @@ class LocalStack:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    from handlers import client_credentials, token_endpoint
-    from handlers.kick_http import KickClient
+    from proxy import pipeline
 
     loopback_redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
     redirect_uris = (APP_REDIRECT_URI, DEV_REDIRECT_URI, loopback_redirect_uri)
@@ -107,9 +106,7 @@ def stack() -> Iterator[LocalStack]:
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
         # A fresh container: other suites may have left a provider bound to another moto endpoint.
-        monkeypatch.setattr(client_credentials, "_provider", None)
-        monkeypatch.setattr(client_credentials, "_fresh", {})
-        monkeypatch.setattr(token_endpoint, "kick", KickClient())
+        monkeypatch.setattr(pipeline, "container", pipeline.Container())
         api = start_local_api(quiet=True)
         try:
             yield LocalStack(api, emulator, secrets, loopback_redirect_uri, monkeypatch)

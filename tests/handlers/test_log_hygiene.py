@@ -180,7 +180,7 @@ def redirect_to_second_kick(run: Run) -> None:
 
 def core_raises(run: Run) -> None:
     """An unexpected bug deep in the request path, with sensitive values in its message and cause."""
-    from handlers import token_endpoint
+    from core import kick_answer
 
     def token_body(status: int, headers: object, body: bytes, now: float) -> str:
         try:
@@ -188,7 +188,7 @@ def core_raises(run: Run) -> None:
         except KeyError as cause:
             raise RuntimeError(f"{Canary.EXCEPTION} while reading {body!r} for {Canary.CODE}") from cause
 
-    run.monkeypatch.setattr(token_endpoint, "token_body", token_body)
+    run.monkeypatch.setattr(kick_answer, "token_body", token_body)
     run.proxy.kick.answer(issued_tokens())
 
 
@@ -202,12 +202,12 @@ def secret_read_raises(run: Run) -> None:
 
 
 def form_raises(run: Run) -> None:
-    from handlers import token_endpoint
+    from proxy import pipeline
 
     def upstream_form(grant: object, credentials: Any) -> str:
         raise ValueError(f"{Canary.EXCEPTION} {credentials.client_secret} {grant!r} {vars(grant)}")
 
-    run.monkeypatch.setattr(token_endpoint, "upstream_form", upstream_form)
+    run.monkeypatch.setattr(pipeline, "upstream_form", upstream_form)
 
 
 ISSUED = issued_tokens()
@@ -476,7 +476,7 @@ assert set(UPSTREAM_STATUS) <= {scenario.name for scenario in SCENARIOS}
 @pytest.fixture
 def debug_proxy(proxy: Proxy, monkeypatch: pytest.MonkeyPatch) -> Iterator[Proxy]:
     """The proxy with the canary client secret, logging at DEBUG and asked to log whole events."""
-    from handlers.token_endpoint import logger
+    from proxy.observability import logger
 
     proxy.moto.put_secret(proxy.secret_id, {"client_id": CLIENT_ID, "client_secret": Canary.CLIENT_SECRET})
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")

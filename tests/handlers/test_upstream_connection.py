@@ -255,7 +255,7 @@ def test_slow_secrets_manager_and_dripping_kick_together_stay_within_deadline_pl
 def test_a_connection_idle_longer_than_the_idle_limit_is_not_reused(
     proxy: Proxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from handlers import kick_http
+    from proxy.adapters import kick as kick_http
 
     monkeypatch.setattr(kick_http, "MAX_IDLE_SECONDS", 0.05)
     proxy.refresh(refresh_event("refresh-1"))

@@ -31,23 +31,28 @@ def main() -> None:
     socket.getaddrinfo = _refused("socket.getaddrinfo")
 
     import handlers
+    import proxy
 
-    imported = [f"handlers.{module.name}" for module in pkgutil.iter_modules(handlers.__path__)]
+    imported = [
+        module.name
+        for package in (handlers, proxy)
+        for module in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}.")
+    ]
     for name in imported:
         importlib.import_module(name)
 
     import botocore.client
     from requests.adapters import HTTPAdapter
 
-    from handlers import client_credentials, token_endpoint
+    from proxy.pipeline import container
 
-    adapters = {prefix: a for prefix, a in token_endpoint.kick._session.adapters.items() if isinstance(a, HTTPAdapter)}
+    adapters = {prefix: a for prefix, a in container.kick._session.adapters.items() if isinstance(a, HTTPAdapter)}
     print(
         json.dumps(
             {
                 "imported": imported,
                 "socket_attempts": attempts,
-                "secrets_provider_created": client_credentials._provider is not None,
+                "secrets_provider_created": container.credentials.provider_created,
                 "pooled_connections": {prefix: len(adapter.poolmanager.pools) for prefix, adapter in adapters.items()},
                 "boto_clients": sorted(
                     obj.meta.service_model.service_name

@@ -104,7 +104,7 @@ class CurrentStdout:
 
 
 def powertools_handlers() -> list[logging.Handler]:
-    from handlers.token_endpoint import logger
+    from proxy.observability import logger
 
     return [logger.logger_handler]
 

@@ -67,26 +67,19 @@ class Proxy:
         self.monkeypatch.setenv(name, value)
 
     def new_container(self, *, fresh_aws_session: bool = False) -> None:
-        """Forget per-container state: the cached secret and the kept-alive connection.
+        """Forget per-container state: the cached secret, the kept-alive connection, the DynamoDB client.
 
-        The handler module builds its Secrets Manager client again on first use, from the current
+        The container builds its Secrets Manager client again on first use, from the current
         environment (endpoint variables included). By default that client comes from one boto3
         session shared by the test process, which only spares the ~0.1-0.2 s of botocore session
         set-up per test; `fresh_aws_session=True` makes it exactly what a new process would do.
         """
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+        from proxy import pipeline
+        from proxy.adapters.secrets_manager import ClientCredentialsReader
 
-        from handlers import client_credentials, token_endpoint
-        from handlers.kick_http import KickClient
-
-        self.monkeypatch.setattr(client_credentials, "_provider", None)
-        self.monkeypatch.setattr(client_credentials, "_fresh", {})
-        self.monkeypatch.setattr(token_endpoint, "kick", KickClient())
-        if fresh_aws_session:
-            self.monkeypatch.setattr(client_credentials, "SecretsProvider", SecretsProvider)
-        else:
-            provider = functools.partial(SecretsProvider, boto3_session=_shared_boto3_session())
-            self.monkeypatch.setattr(client_credentials, "SecretsProvider", provider)
+        session = None if fresh_aws_session else _shared_boto3_session()
+        container = pipeline.Container(credentials=ClientCredentialsReader(boto3_session=session))
+        self.monkeypatch.setattr(pipeline, "container", container)
 
 
 @functools.cache

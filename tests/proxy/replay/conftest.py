@@ -29,11 +29,7 @@ def create_replay_table(moto: MotoServer) -> str:
 
 def new_container(proxy: Proxy) -> None:
     """A fresh container: no cached secret, no kept-alive connection, no DynamoDB client."""
-    from handlers import token_endpoint
-    from handlers.replay_window import ReplayWindow
-
     proxy.new_container()
-    proxy.monkeypatch.setattr(token_endpoint, "replay", ReplayWindow(token_endpoint.logger, token_endpoint.metrics))
 
 
 def scan(moto: MotoServer, table: str) -> list[dict[str, Any]]:

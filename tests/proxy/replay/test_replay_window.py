@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.replay.conftest import new_container, scan
-from tests.replay.workers import invoke_when_released
+from tests.proxy.replay.conftest import new_container, scan
+from tests.proxy.replay.workers import invoke_when_released
 from tests.support.events import json_event
 from tests.support.kick_stub import json_answer, token_answer
 from tests.support.logs import CapturedOutput
@@ -240,14 +240,15 @@ def test_dynamodb_hanging_after_kick_answered_still_serves_within_the_deadline_p
     """The in-progress put works; then Kick takes most of the deadline and DynamoDB stops answering."""
     import boto3
 
-    from handlers import replay_store, token_endpoint
+    from proxy import pipeline
+    from proxy.adapters import dynamodb
 
     proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "2")
     proxy.kick.answer(json_answer(200, {"access_token": ACCESS_1, "refresh_token": ROTATED_1}, delay_seconds=1.7))
     with SilentServer() as silent:
-        store = token_endpoint.replay._store_for(replay_table, 60)
+        store = pipeline.container.replay._store_for(replay_table, 60)
         working = store._persistence.client
-        hanging = boto3.session.Session().client("dynamodb", config=replay_store.BOTO_CONFIG, endpoint_url=silent.url)
+        hanging = boto3.session.Session().client("dynamodb", config=dynamodb.BOTO_CONFIG, endpoint_url=silent.url)
         proxy.monkeypatch.setattr(store._persistence, "client", _HangsOnUpdate(working, hanging))
 
         started = time.monotonic()
@@ -368,12 +369,13 @@ def test_a_duplicate_that_loses_dynamodb_while_waiting_does_not_spend_the_token_
 ) -> None:
     import boto3
 
-    from handlers import replay_store, token_endpoint
+    from proxy import pipeline
+    from proxy.adapters import dynamodb
 
     _in_progress_elsewhere(proxy, replay_table)
-    store = token_endpoint.replay._store_for(replay_table, 60)
+    store = pipeline.container.replay._store_for(replay_table, 60)
     down = boto3.session.Session().client(
-        "dynamodb", config=replay_store.BOTO_CONFIG, endpoint_url=f"http://127.0.0.1:{closed_port()}"
+        "dynamodb", config=dynamodb.BOTO_CONFIG, endpoint_url=f"http://127.0.0.1:{closed_port()}"
     )
     proxy.monkeypatch.setattr(store._persistence, "client", _FailsAfterFirstPut(store._persistence.client, down))
 
@@ -405,10 +407,10 @@ os.environ.pop("REPLAY_TABLE_NAME")
 from handlers.refresh import lambda_handler
 from tests.support.events import json_event
 response = lambda_handler(json_event("{REFRESH}", {{"refresh_token": "{REFRESH_TOKEN}"}}), None)
-heavy = ("cryptography", "aws_lambda_powertools.utilities.idempotency", "handlers.replay_store", "core.replay_crypto")
+heavy = ("cryptography", "aws_lambda_powertools.utilities.idempotency", "proxy.adapters.dynamodb", "core.replay_crypto")
 print(json.dumps([response["statusCode"], sorted(name for name in sys.modules if name.startswith(heavy))]))
 """
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     result = subprocess.run(  # noqa: S603 (our own interpreter and script)
         [sys.executable, "-c", script],
         capture_output=True,

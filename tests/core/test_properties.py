@@ -26,8 +26,8 @@ from core.grants import (
 from core.kick_answer import retry_after, token_body
 from core.request_body import api_request, parse_fields
 from core.settings import comma_separated
+from tests.core.core_support import ALLOWLIST, CODE, CREDENTIALS, attempt, exchange_fields
 from tests.support.proxy import DEV_REDIRECT_URI, REDIRECT_URI, VERIFIER
-from tests.unit.core_support import ALLOWLIST, CODE, CREDENTIALS, attempt, exchange_fields
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 QUICK = settings(FAST, max_examples=120)

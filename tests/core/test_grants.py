@@ -21,8 +21,7 @@ from core.grants import (
     upstream_form,
 )
 from core.request_body import DUPLICATE, parse_fields
-from tests.support.proxy import DEV_REDIRECT_URI, REDIRECT_URI, VERIFIER
-from tests.unit.core_support import (
+from tests.core.core_support import (
     ALLOWLIST,
     CODE,
     CREDENTIALS,
@@ -35,6 +34,7 @@ from tests.unit.core_support import (
     json_request,
     refusal,
 )
+from tests.support.proxy import DEV_REDIRECT_URI, REDIRECT_URI, VERIFIER
 
 UNRESERVED = string.ascii_letters + string.digits + "-._~"
 CLIENT_CHOSEN = {

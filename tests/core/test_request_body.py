@@ -11,9 +11,7 @@ import pytest
 from core.errors import INVALID_REQUEST
 from core.grants import parse_authorization_code
 from core.request_body import DUPLICATE, MAX_BODY_BYTES, api_request, parse_fields
-from tests.support.events import rest_event
-from tests.support.proxy import REDIRECT_URI, VERIFIER
-from tests.unit.core_support import (
+from tests.core.core_support import (
     ALLOWLIST,
     CODE,
     EXCHANGE_PATH,
@@ -25,6 +23,8 @@ from tests.unit.core_support import (
     refusal,
     request_for,
 )
+from tests.support.events import rest_event
+from tests.support.proxy import REDIRECT_URI, VERIFIER
 
 EXCHANGE = exchange_fields()
 EXCHANGE_JSON = json.dumps(EXCHANGE)

@@ -17,7 +17,7 @@ from core.errors import (
     ProxyError,
 )
 from core.kick_answer import CLIENT_ERROR_CODES, retry_after, token_body
-from tests.unit.core_support import refusal
+from tests.core.core_support import refusal
 
 NOW = 1_795_375_290.0
 TOKENS = {

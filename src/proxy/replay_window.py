@@ -15,47 +15,48 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from core.errors import upstream_timeout
 from core.grants import ClientCredentials, Grant
+from core.kick_answer import KickResult
 from core.settings import Settings
-from handlers.failure_log import code_locations
+from proxy.observability import code_locations
 
 if TYPE_CHECKING:
-    from handlers.replay_store import ReplayStore
+    from proxy.adapters.dynamodb import ReplayStore
 
 ReplaySource = Literal["off", "kick", "window", "unavailable"]
 # Calls Kick, keeping this many seconds of the request's budget for the store's write afterwards.
-KickCall = Callable[[float], str]
-
-
-class StillInProgress(Exception):
-    """The first caller had not answered by the time this duplicate had to give up waiting."""
-
-
-class LostWhileWaiting(Exception):
-    """DynamoDB failed while this duplicate waited: calling Kick now would spend the token twice."""
+KickCall = Callable[[float], KickResult]
 
 
 @dataclass(frozen=True)
 class Reply:
-    body: str
+    """What the request came to, and where the answer came from."""
+
     source: ReplaySource
+    result: KickResult
+
+
+class _NotKept(Exception):
+    """Raised to the store for an answer that is not tokens: Powertools then removes the in-progress record."""
 
 
 class _Attempt:
-    """call_kick as the store runs it, remembering whether Kick was called and how it went."""
+    """call_kick as the store runs it, keeping what Kick's call came to."""
 
     def __init__(self, call_kick: KickCall, reserve_seconds: float) -> None:
         self._call_kick = call_kick
         self._reserve_seconds = reserve_seconds
-        self.body: str | None = None
+        self.result: KickResult | None = None
         self.error: BaseException | None = None
 
     def __call__(self) -> str:
         try:
-            self.body = self._call_kick(self._reserve_seconds)
+            self.result = self._call_kick(self._reserve_seconds)
         except BaseException as error:
             self.error = error
             raise
-        return self.body
+        if self.result.body is None:
+            raise _NotKept
+        return self.result.body
 
 
 class ReplayWindow:
@@ -73,42 +74,51 @@ class ReplayWindow:
         call_kick: KickCall,
         finish_by: float,
     ) -> Reply:
-        """Kick's token body for this grant, from the window when it holds one; `finish_by` is monotonic."""
+        """What this grant comes to, from the window when it holds the answer; `finish_by` is monotonic."""
         if not settings.replay_table_name:
-            return Reply(call_kick(0.0), "off")
+            return Reply("off", call_kick(0.0))
 
-        # Powertools Idempotency customised (replay_store): its handler, an HMAC-keyed layer, a sealing serializer.
+        # Powertools Idempotency customised (adapters.dynamodb): its handler, an HMAC-keyed layer, a sealing serializer.
+        from core.replay_crypto import replay_keys
+        from proxy.adapters import dynamodb
+
         attempt: _Attempt | None = None
         try:
-            from core.replay_crypto import replay_keys
-            from handlers.replay_store import CALL_SECONDS
-
             store = self._store_for(settings.replay_table_name, settings.replay_window_seconds)
-            attempt = _Attempt(call_kick, CALL_SECONDS)
+            attempt = _Attempt(call_kick, dynamodb.CALL_SECONDS)
             body = store.answer(replay_keys(grant, credentials.client_secret), attempt, finish_by)
-        except StillInProgress:
-            raise upstream_timeout() from None
+        except dynamodb.StillInProgress:
+            return Reply("window", KickResult.failed(upstream_timeout()))
         except Exception as problem:
-            if attempt is not None and attempt.error is not None:
-                if problem is not attempt.error:
-                    self._unavailable("removing the in-progress record failed", problem)
-                raise attempt.error from None
-            if attempt is not None and attempt.body is not None:
-                self._unavailable("keeping the answer failed", problem)
-                return Reply(attempt.body, "unavailable")
-            self._unavailable("the window could not be consulted", problem)
-            if isinstance(problem, LostWhileWaiting):
-                raise upstream_timeout() from None
-            return Reply(call_kick(0.0), "unavailable")
-
-        if attempt.body is not None:
-            return Reply(body, "kick")
+            return self._without_store(problem, attempt, call_kick)
+        if attempt.result is not None:
+            return Reply("kick", attempt.result)
         self._metrics.add_metric(name="replay_hit", unit=MetricUnit.Count, value=1)
-        return Reply(body, "window")
+        return Reply("window", KickResult(body=body, error=None))
+
+    def _without_store(self, problem: Exception, attempt: _Attempt | None, call_kick: KickCall) -> Reply:
+        """The window failed somewhere: answer what Kick said, or ask Kick when that is still safe."""
+        if attempt is not None and attempt.error is not None:
+            if problem is not attempt.error:
+                self._unavailable("removing the in-progress record failed", problem)
+            raise attempt.error from None
+        if attempt is not None and attempt.result is not None:
+            if attempt.result.body is None:
+                if not isinstance(problem, _NotKept):
+                    self._unavailable("removing the in-progress record failed", problem)
+                return Reply("kick", attempt.result)
+            self._unavailable("keeping the answer failed", problem)
+            return Reply("unavailable", attempt.result)
+        self._unavailable("the window could not be consulted", problem)
+        from proxy.adapters.dynamodb import LostWhileWaiting
+
+        if isinstance(problem, LostWhileWaiting):
+            return Reply("unavailable", KickResult.failed(upstream_timeout()))
+        return Reply("unavailable", call_kick(0.0))
 
     def _store_for(self, table_name: str, window_seconds: int) -> ReplayStore:
         if self._store is None or self._store_settings != (table_name, window_seconds):
-            from handlers.replay_store import ReplayStore
+            from proxy.adapters.dynamodb import ReplayStore
 
             self._store = ReplayStore(table_name, window_seconds)
             self._store_settings = (table_name, window_seconds)

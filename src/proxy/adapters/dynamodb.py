@@ -1,4 +1,4 @@
-"""The replay window's DynamoDB side: Powertools Idempotency with keyed record ids and sealed answers.
+"""DynamoDB: the replay window's table, through Powertools Idempotency with keyed record ids and sealed answers.
 
 Imported only when REPLAY_TABLE_NAME is set: Powertools Idempotency, boto3's DynamoDB client and
 `cryptography` stay out of the default cold start.
@@ -23,7 +23,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from core.replay_crypto import ReplayKeys, UnreadableRecord, seal, unseal
-from handlers.replay_window import LostWhileWaiting, StillInProgress
 
 # One attempt: a put that timed out may still have landed, and a retry would then find our own
 # in-progress record and wait for itself. Connect plus read bounds every DynamoDB call.
@@ -40,6 +39,14 @@ MAX_POLL_SECONDS = 0.4
 # An in-progress record outlives its owner's deadline by this much, so a slow final write is not
 # mistaken for a crashed owner (whose record a duplicate may then take over).
 IN_PROGRESS_MARGIN_SECONDS = 1.0
+
+
+class StillInProgress(Exception):
+    """The first caller had not answered by the time this duplicate had to give up waiting."""
+
+
+class LostWhileWaiting(Exception):
+    """DynamoDB failed while this duplicate waited: calling Kick now would spend the token twice."""
 
 
 class _KeyedDynamoDBPersistence(DynamoDBPersistenceLayer):
