@@ -138,7 +138,9 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "show":
         tokens = store.load()
         if tokens is None:
-            raise Failure(f"not signed in at {proxy.base_url} (client id {args.client_id}): run {LOGIN}", EXIT_SIGN_IN_AGAIN)
+            raise Failure(
+                f"not signed in at {proxy.base_url} (client id {args.client_id}): run {LOGIN}", EXIT_SIGN_IN_AGAIN
+            )
         print(tokens.describe(time.time()))
         return EXIT_OK
     store.clear()

@@ -18,8 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 FIND_PYTHON = ROOT / "tools" / "find-python"
 ENSURE_VENV = ROOT / "tools" / "ensure-venv"
 # What the Makefile and the two scripts run, besides the interpreter.
-COMMANDS = ("make", "sh", "bash", "sed", "grep", "ls", "sort", "cat", "head", "dirname", "basename", "cksum", "find")
-COMMANDS += ("rm", "mkdir", "expand", "cut", "env", "chmod")
+COMMANDS = (
+    *("make", "sh", "bash", "sed", "grep", "ls", "sort", "cat", "head", "dirname", "basename", "cksum", "find"),
+    *("rm", "mkdir", "expand", "cut", "env", "chmod"),
+)
 
 
 def fake_python(path: Path, version: str, venv_module: bool = True) -> Path:
