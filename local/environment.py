@@ -1,4 +1,4 @@
-"""The environment the proxy's functions see, set up for a local run against moto's Secrets Manager."""
+"""The environment the proxy's functions see, set up for a local run against moto (Secrets Manager, DynamoDB)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,22 @@ DEFAULT_ORIGINS = ("http://localhost:1420",)
 UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN")
 
 
+REPLAY_TABLE = "kick-oauth-proxy-replay"
+
+
 def proxy_environment(
-    secrets_endpoint: str,
+    aws_endpoint: str,
     token_url: str,
     secret_id: str = SECRET_ID,
     redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS,
     origins: Iterable[str] = DEFAULT_ORIGINS,
+    replay_table: str | None = None,
+    replay_window_seconds: str = "60",
 ) -> dict[str, str]:
+    """What the template's Globals give both functions, pointed at moto; `replay_table` None: the window is off."""
     return {
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": secrets_endpoint,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": aws_endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": aws_endpoint,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": REGION,
@@ -39,6 +46,10 @@ def proxy_environment(
         "ALLOWED_ORIGINS": ",".join(origins),
         "POWERTOOLS_SERVICE_NAME": "kick-oauth-proxy",
         "POWERTOOLS_METRICS_NAMESPACE": "KickOAuthProxyLocal",
+        # Lambda ships EMF metric lines to CloudWatch; locally they would only bury the summary lines.
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "REPLAY_TABLE_NAME": replay_table or "",
+        "REPLAY_WINDOW_SECONDS": replay_window_seconds,
     }
 
 

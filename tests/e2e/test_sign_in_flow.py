@@ -228,10 +228,3 @@ def test_bodies_that_are_not_utf8_arrive_base64_encoded(stack: LocalStack) -> No
     )
     assert answer.status_code == 400
     assert answer.json() == {"error": "invalid_request", "error_description": "the request body is not valid UTF-8"}
-
-
-def test_unknown_paths_are_404_json_with_no_store(stack: LocalStack) -> None:
-    answer = requests.post(f"{stack.api_url}/v1/kick/revoke", json={}, timeout=5)
-    assert answer.status_code == 404
-    assert answer.json()["error"] == "not_found"
-    assert_no_store(answer)
