@@ -186,7 +186,7 @@ Kick's faults (docs/local-development.md, "Fault switches"):
         if emulator_url
         else ""
     )
-    printed = "one JSON summary line" + ("" if quiet else ", and one access line per HTTP request")
+    printed = "its JSON summary line and its metrics line" + ("" if quiet else ", and one access line per HTTP request")
     return f"""
 kick-oauth-proxy local development
   Proxy API      {api_url}/v1/kick/exchange  and  {api_url}/v1/kick/refresh

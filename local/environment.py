@@ -46,8 +46,6 @@ def proxy_environment(
         "ALLOWED_ORIGINS": ",".join(origins),
         "POWERTOOLS_SERVICE_NAME": "kick-oauth-proxy",
         "POWERTOOLS_METRICS_NAMESPACE": "KickOAuthProxyLocal",
-        # Lambda ships EMF metric lines to CloudWatch; locally they would only bury the summary lines.
-        "POWERTOOLS_METRICS_DISABLED": "true",
         "REPLAY_TABLE_NAME": replay_table or "",
         "REPLAY_WINDOW_SECONDS": replay_window_seconds,
     }
