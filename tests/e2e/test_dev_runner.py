@@ -143,6 +143,11 @@ def client(runner: DevRunner, redirect_uri: str, token_file: Path, *command: str
 def test_make_dev_serves_a_whole_sign_in_and_stops_on_ctrl_c(dev_runner: tuple[DevRunner, str], tmp_path: Path) -> None:
     runner, redirect_uri = dev_runner
     assert "local-dev-client" in runner.banner
+    # The banner's commands follow the ports in use.
+    assert f"desktop_client --proxy-url {runner.api_url} --authorize-url {runner.emulator_url}/oauth/authorize" in (
+        runner.banner
+    )
+    assert f"curl -s -X POST {runner.emulator_url}/_emulator/faults -d" in runner.banner
 
     login = client(runner, redirect_uri, tmp_path / "tokens.json", "login", "--follow-redirect", "--timeout", "10")
     assert login.returncode == 0, login.stderr
