@@ -52,6 +52,13 @@ def one_line_error(finished: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+def failed_login(tmp_path: Path, *arguments: str) -> str:
+    """`login --follow-redirect` with `arguments`: it must fail (exit 1) with one line, returned."""
+    finished = client("login", "--follow-redirect", "--token-file", str(tmp_path / "t.json"), *arguments)
+    assert finished.returncode == EXIT_FAILED
+    return one_line_error(finished)
+
+
 def signed_in(token_file: Path, proxy_url: str, refresh_token: str = "stored-refresh-token") -> StoredTokens:
     tokens = StoredTokens("stored-access-token", refresh_token, "Bearer", "user:read", time.time() + 60, proxy_url)
     FileTokenStore(token_file, account(CLIENT_ID, proxy_url)).save(tokens)
@@ -88,13 +95,8 @@ def test_the_emulator_not_running_names_the_authorize_url_and_its_port_variable(
     authorize = f"http://127.0.0.1:{closed_port()}/oauth/authorize"
     redirect_uri = f"http://127.0.0.1:{closed_port()}/callback"
 
-    finished = client(
-        "login", "--follow-redirect", "--authorize-url", authorize, "--redirect-uri", redirect_uri,
-        "--token-file", str(tmp_path / "t.json"),
-    )  # fmt: skip
+    line = failed_login(tmp_path, "--authorize-url", authorize, "--redirect-uri", redirect_uri)
 
-    assert finished.returncode == EXIT_FAILED
-    line = one_line_error(finished)
     assert f"nothing answers at {authorize}: start make dev" in line
     assert "KICK_EMULATOR_PORT" in line
 
@@ -106,13 +108,8 @@ def test_the_emulator_not_running_names_the_authorize_url_and_its_port_variable(
 def test_a_redirect_uri_the_client_cannot_listen_on_is_refused_before_anything_is_sent(
     redirect_uri: str, proxy: KickStub, tmp_path: Path
 ) -> None:
-    finished = client(
-        "--proxy-url", proxy_url(proxy), "login", "--follow-redirect", "--redirect-uri", redirect_uri,
-        "--token-file", str(tmp_path / "t.json"),
-    )  # fmt: skip
+    line = failed_login(tmp_path, "--proxy-url", proxy_url(proxy), "--redirect-uri", redirect_uri)
 
-    assert finished.returncode == EXIT_FAILED
-    line = one_line_error(finished)
     assert f"the redirect URI {redirect_uri!r} is not http://127.0.0.1:PORT/PATH" in line
     assert "ALLOWED_REDIRECT_URIS" in line
     assert proxy.connections == 0
@@ -123,13 +120,8 @@ def test_a_busy_callback_port_names_the_port_and_how_to_choose_another(tmp_path:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        finished = client(
-            "login", "--follow-redirect", "--redirect-uri", f"http://127.0.0.1:{port}/callback",
-            "--token-file", str(tmp_path / "t.json"),
-        )  # fmt: skip
+        line = failed_login(tmp_path, "--redirect-uri", f"http://127.0.0.1:{port}/callback")
 
-    assert finished.returncode == EXIT_FAILED
-    line = one_line_error(finished)
     assert f"port {port} of the redirect URI http://127.0.0.1:{port}/callback is in use by another program" in line
     assert "--redirect-uri http://127.0.0.1:PORT/callback" in line
 
