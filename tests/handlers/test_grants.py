@@ -9,7 +9,11 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.handlers.requests_ import (
+from tests.support.assertions import assert_no_store_headers
+from tests.support.events import rest_event
+from tests.support.kick_stub import token_answer
+from tests.support.proxy import DEV_REDIRECT_URI, REDIRECT_URI, Proxy
+from tests.support.token_requests import (
     EXCHANGE,
     REFRESH,
     exchange_event,
@@ -18,10 +22,6 @@ from tests.handlers.requests_ import (
     expected_refresh_form,
     refresh_event,
 )
-from tests.support.assertions import assert_no_store_headers
-from tests.support.events import rest_event
-from tests.support.kick_stub import token_answer
-from tests.support.proxy import DEV_REDIRECT_URI, REDIRECT_URI, Proxy
 
 AWKWARD = "a&b=c+d e%25/?#;x==\u00e9"
 

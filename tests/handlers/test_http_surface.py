@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from tests.handlers.requests_ import EXCHANGE, REFRESH, exchange_event, exchange_fields, refresh_event
 from tests.support.assertions import assert_error, assert_no_store_headers
 from tests.support.events import rest_event
 from tests.support.kick_stub import json_answer
 from tests.support.logs import CapturedOutput
 from tests.support.proxy import ALLOWED_ORIGIN, REDIRECT_URI, VERIFIER, Proxy
+from tests.support.token_requests import EXCHANGE, REFRESH, exchange_event, exchange_fields, refresh_event
 
 # --- CORS -------------------------------------------------------------------------------------------
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.handlers.requests_ import exchange_event, refresh_event, timed
 from tests.support.assertions import assert_error, assert_retry_after
 from tests.support.kick_stub import Answer, KickStub, html_answer, json_answer, token_answer
 from tests.support.logs import CapturedOutput
 from tests.support.proxy import VERIFIER, Proxy
+from tests.support.token_requests import exchange_event, refresh_event, timed
 
 KICK_INVALID_REQUEST = json_answer(400, {"error": "Invalid request"})
 

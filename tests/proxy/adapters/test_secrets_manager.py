@@ -8,11 +8,11 @@ import uuid
 
 import pytest
 
-from tests.handlers.requests_ import exchange_event, expected_refresh_form, refresh_event, timed
 from tests.support.assertions import assert_error
 from tests.support.logs import CapturedOutput
 from tests.support.proxy import CLIENT_ID, CLIENT_SECRET, Proxy
 from tests.support.sockets import DripServer, SilentServer, TcpForwarder, closed_port, http_response
+from tests.support.token_requests import exchange_event, expected_refresh_form, refresh_event, timed
 
 GOOD_SECRET = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
 DEADLINE = 1.0

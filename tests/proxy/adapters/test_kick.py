@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.handlers.requests_ import exchange_event, refresh_event, timed
 from tests.support.assertions import assert_error, assert_no_store_headers, assert_retry_after
 from tests.support.kick_stub import Answer, token_answer
 from tests.support.proxy import CLIENT_ID, CLIENT_SECRET, Proxy
 from tests.support.sockets import DripServer, SilentServer, closed_port, http_response
+from tests.support.token_requests import exchange_event, refresh_event, timed
 
 DEADLINE = 1.0
 # The contract allows the deadline plus 2 s per invocation; these tests hold the proxy to far less.
