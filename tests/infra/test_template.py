@@ -207,6 +207,29 @@ def test_waf_is_on_for_prod_by_default_and_attached_to_the_stage(template: dict[
     assert "/restapis/${ProxyApi}/stages/${ProxyApi.Stage}" in association["Properties"]["ResourceArn"]["Fn::Sub"]
 
 
+def test_stage_throttling_answers_429_temporarily_unavailable_with_retry_after(template: dict[str, Any]) -> None:
+    response = template["Resources"]["ProxyApi"]["Properties"]["GatewayResponses"]["THROTTLED"]
+
+    assert response["StatusCode"] == "429"
+    assert response["ResponseParameters"]["Headers"]["Retry-After"] == "'1'"
+    assert json.loads(response["ResponseTemplates"]["application/json"])["error"] == "temporarily_unavailable"
+
+
+def test_the_waf_rate_limit_answers_in_the_contracts_shape_with_retry_after(template: dict[str, Any]) -> None:
+    properties = template["Resources"]["WebAcl"]["Properties"]
+    [rule] = [rule for rule in properties["Rules"] if "RateBasedStatement" in rule["Statement"]]
+    response = rule["Action"]["Block"]["CustomResponse"]
+    headers = {header["Name"]: header["Value"] for header in response["ResponseHeaders"]}
+    body = properties["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+
+    assert response["ResponseCode"] == 429
+    assert body["ContentType"] == "APPLICATION_JSON"
+    assert json.loads(body["Content"])["error"] == "temporarily_unavailable"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Pragma"] == "no-cache"
+    assert headers["Retry-After"].isdigit()
+
+
 def test_alarms_watch_the_proxys_own_metrics_with_the_dimensions_it_emits(template: dict[str, Any]) -> None:
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     alarms = resources_of(template, "AWS::CloudWatch::Alarm").values()

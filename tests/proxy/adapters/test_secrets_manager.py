@@ -94,7 +94,7 @@ def test_a_hanging_secrets_manager_is_a_server_error_within_the_deadline(proxy: 
 
 
 def test_the_secret_is_cached_per_container(proxy: Proxy) -> None:
-    proxy.refresh(refresh_event())
+    assert proxy.refresh(refresh_event()).status == 200
     proxy.moto.put_secret(proxy.secret_id, {"client_id": CLIENT_ID, "client_secret": "rotated-secret"})
     cached = proxy.refresh(refresh_event())
     proxy.new_container()

@@ -67,9 +67,9 @@ def test_exchange_retry_on_another_container_gets_the_identical_answer_without_k
 
 
 def test_replayed_answers_are_logged_and_counted_as_such(proxy: Proxy, output: CapturedOutput) -> None:
-    refresh(proxy)
+    assert refresh(proxy).status == 200
     new_container(proxy)
-    refresh(proxy)
+    assert refresh(proxy).status == 200
 
     text = output.collect()
     sources = [line["replay"] for line in output.finished_lines(text)]
@@ -167,7 +167,7 @@ def test_the_same_code_with_another_verifier_goes_to_kick_and_gets_kicks_answer(
 def test_the_same_code_and_verifier_with_another_redirect_uri_goes_to_kick(proxy: Proxy) -> None:
     proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
 
-    exchange(proxy)
+    assert exchange(proxy).status == 200
     other = exchange(proxy, redirect_uri="http://localhost:1420/auth/callback")
 
     assert other.json["access_token"] == ACCESS_2
@@ -275,8 +275,8 @@ class _HangsOnUpdate:
 
 def test_the_table_holds_no_token_code_or_verifier_in_any_encoding(proxy: Proxy, replay_table: str) -> None:
     proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
-    exchange(proxy)
-    refresh(proxy)
+    assert exchange(proxy).status == 200
+    assert refresh(proxy).status == 200
 
     items = scan(proxy.moto, replay_table)
     assert len(items) == 2
@@ -292,12 +292,12 @@ def test_the_table_holds_no_token_code_or_verifier_in_any_encoding(proxy: Proxy,
 
 def test_no_secret_reaches_any_log_line_or_output(proxy: Proxy, output: CapturedOutput) -> None:
     proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
-    exchange(proxy)
-    exchange(proxy)
-    refresh(proxy)
+    assert exchange(proxy).status == 200
+    assert exchange(proxy).status == 200
+    assert refresh(proxy).status == 200
     proxy.set_env("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{closed_port()}")
     new_container(proxy)
-    refresh(proxy)
+    assert refresh(proxy).status == 200
 
     everything = output.everything()
     assert "replay window unavailable" in everything
@@ -308,10 +308,10 @@ def test_no_secret_reaches_any_log_line_or_output(proxy: Proxy, output: Captured
 def test_a_stored_answer_is_useless_without_the_request(proxy: Proxy, replay_table: str) -> None:
     """Swapping a record's id (or tampering with it) never hands its answer to another request."""
     client = proxy.moto.client("dynamodb")
-    refresh(proxy, "refresh-token-a-" + "x" * 24)
+    assert refresh(proxy, "refresh-token-a-" + "x" * 24).status == 200
     [record] = scan(proxy.moto, replay_table)
     proxy.kick.answer(token_answer(ACCESS_2, ROTATED_2))
-    refresh(proxy, "refresh-token-b-" + "y" * 24)
+    assert refresh(proxy, "refresh-token-b-" + "y" * 24).status == 200
     [other] = [item for item in scan(proxy.moto, replay_table) if item["id"] != record["id"]]
     client.put_item(TableName=replay_table, Item={**other, "data": record["data"]})
 
