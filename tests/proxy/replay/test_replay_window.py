@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.proxy.replay.conftest import new_container, scan
-from tests.proxy.replay.workers import invoke_when_released
+from tests.proxy.replay.workers import ProcessAnswer, invoke_when_released
 from tests.support.events import json_event
 from tests.support.kick_stub import json_answer, token_answer
 from tests.support.logs import CapturedOutput
@@ -77,8 +77,8 @@ def test_replayed_answers_are_logged_and_counted_as_such(proxy: Proxy, output: C
     assert '"replay_hit"' in text
 
 
-def in_processes(count: int, function: str, event: dict[str, Any]) -> list[tuple[int, str]]:
-    """Invoke the handler once in each of `count` spawned processes, released together; (status, body)s."""
+def in_processes(count: int, function: str, event: dict[str, Any]) -> list[ProcessAnswer]:
+    """Invoke the handler once in each of `count` spawned processes, released together."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(count + 1)
     results = context.Queue()
@@ -98,8 +98,11 @@ def in_processes(count: int, function: str, event: dict[str, Any]) -> list[tuple
             process.join(timeout=10)
             if process.is_alive():
                 process.kill()
-    assert len({pid for pid, _, _ in answers}) == count
-    return [(status, body) for _, status, body in answers]
+    assert len({answer.pid for answer in answers}) == count
+    return answers
+
+
+KICK_SECONDS = 1.0
 
 
 def test_five_concurrent_duplicates_across_processes_make_one_upstream_call(proxy: Proxy) -> None:
@@ -107,28 +110,38 @@ def test_five_concurrent_duplicates_across_processes_make_one_upstream_call(prox
         json_answer(
             200,
             {"access_token": ACCESS_1, "token_type": "Bearer", "refresh_token": ROTATED_1, "expires_in": 14400},
-            delay_seconds=0.5,
+            delay_seconds=KICK_SECONDS,
         )
     )
 
     answers = in_processes(5, "refresh", json_event(REFRESH, {"refresh_token": REFRESH_TOKEN}))
 
-    assert [status for status, _ in answers] == [200] * 5
-    assert len({body for _, body in answers}) == 1
-    assert json.loads(answers[0][1])["refresh_token"] == ROTATED_1
-    assert len(proxy.kick.received) == 1
+    assert [answer.status for answer in answers] == [200] * 5
+    assert len({answer.body for answer in answers}) == 1
+    assert json.loads(answers[0].body)["refresh_token"] == ROTATED_1
+    [kick_call] = proxy.kick.received
+    assert sorted(str(answer.replay) for answer in answers) == ["kick", "window", "window", "window", "window"]
+    # The four duplicates were asked while Kick was still answering the first, and answered after it:
+    # they waited on the in-progress record.
+    kick_answered = kick_call.at + KICK_SECONDS
+    for waited in [answer for answer in answers if answer.replay == "window"]:
+        assert waited.started < kick_answered < waited.finished
 
 
 def test_a_duplicate_waiting_on_a_failed_call_takes_over_and_asks_kick(proxy: Proxy) -> None:
     proxy.kick.answer(
-        json_answer(400, {"error": "invalid_grant"}, delay_seconds=0.5), token_answer(ACCESS_1, ROTATED_1)
+        json_answer(400, {"error": "invalid_grant"}, delay_seconds=KICK_SECONDS), token_answer(ACCESS_1, ROTATED_1)
     )
     event = json_event(EXCHANGE, {"code": CODE, "code_verifier": VERIFIER, "redirect_uri": REDIRECT_URI})
 
     answers = in_processes(2, "exchange", event)
 
-    assert sorted(status for status, _ in answers) == [200, 400]
-    assert len(proxy.kick.received) == 2
+    refused, took_over = sorted(answers, key=lambda answer: answer.status, reverse=True)
+    assert (refused.status, took_over.status) == (400, 200)
+    assert took_over.replay == "kick"
+    first_call, second_call = proxy.kick.received
+    # The duplicate was asked while the first call was in flight, and asked Kick only once it had failed.
+    assert took_over.started < first_call.at + KICK_SECONDS <= second_call.at
 
 
 def test_the_window_expires(proxy: Proxy) -> None:
@@ -322,13 +335,21 @@ def test_a_stored_answer_is_useless_without_the_request(proxy: Proxy, replay_tab
     assert len(proxy.kick.received) == 3  # the unreadable record was bypassed, not served
 
 
-def test_a_crashed_owners_in_progress_record_is_taken_over_after_it_expires(proxy: Proxy, replay_table: str) -> None:
+def test_a_crashed_owners_in_progress_record_is_taken_over_after_it_expires(
+    proxy: Proxy, replay_table: str, output: CapturedOutput
+) -> None:
     _in_progress_elsewhere(proxy, replay_table, owner_gives_up_in=-1)
+    [planted] = scan(proxy.moto, replay_table)
 
     answer = refresh(proxy)
 
     assert answer.status == 200
     assert len(proxy.kick.received) == 1
+    [record] = scan(proxy.moto, replay_table)
+    # The same record, once the other container's claim, now holds this request's answer.
+    assert (planted["status"]["S"], record["status"]["S"]) == ("INPROGRESS", "COMPLETED")
+    assert record["id"] == planted["id"]
+    assert [line["replay"] for line in output.finished_lines()] == ["kick"]
 
 
 def _in_progress_elsewhere(proxy: Proxy, table: str, owner_gives_up_in: float = 60) -> None:
@@ -353,6 +374,7 @@ def _in_progress_elsewhere(proxy: Proxy, table: str, owner_gives_up_in: float = 
 def test_a_duplicate_gives_up_waiting_before_its_deadline_without_calling_kick(proxy: Proxy, replay_table: str) -> None:
     proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "1")
     _in_progress_elsewhere(proxy, replay_table)
+    puts = _count_puts(proxy, replay_table)
 
     started = time.monotonic()
     answer = refresh(proxy)
@@ -362,6 +384,7 @@ def test_a_duplicate_gives_up_waiting_before_its_deadline_without_calling_kick(p
     assert answer.json["error"] == "upstream_timeout"
     assert elapsed < 1 + 2
     assert proxy.kick.received == []
+    assert puts.count >= 2  # it found the record in progress, waited, and asked again before giving up
 
 
 def test_a_duplicate_that_loses_dynamodb_while_waiting_does_not_spend_the_token_again(
@@ -369,34 +392,47 @@ def test_a_duplicate_that_loses_dynamodb_while_waiting_does_not_spend_the_token_
 ) -> None:
     import boto3
 
-    from proxy import pipeline
     from proxy.adapters import dynamodb
 
     _in_progress_elsewhere(proxy, replay_table)
-    store = pipeline.container.replay._store_for(replay_table, 60)
     down = boto3.session.Session().client(
         "dynamodb", config=dynamodb.BOTO_CONFIG, endpoint_url=f"http://127.0.0.1:{closed_port()}"
     )
-    proxy.monkeypatch.setattr(store._persistence, "client", _FailsAfterFirstPut(store._persistence.client, down))
+    puts = _count_puts(proxy, replay_table, down_after_first_put=down)
 
     answer = refresh(proxy)
 
     assert answer.status == 504
     assert proxy.kick.received == []
+    assert puts.count == 2  # the first found the record in progress; the second, after a wait, failed
     [warning] = [line for line in output.json_lines() if line["level"] == "WARNING"]
     assert warning["exception_type"] == "LostWhileWaiting"
 
 
-class _FailsAfterFirstPut:
-    def __init__(self, working: Any, down: Any) -> None:
-        self._working, self._down, self._puts = working, down, 0
+class _CountingPuts:
+    """The store's DynamoDB client, counting put_item calls; every call after the first put may go to `down`."""
+
+    def __init__(self, working: Any, down: Any | None) -> None:
+        self._working, self._down, self.count = working, down, 0
+
+    def _current(self) -> Any:
+        return self._working if self.count <= 1 or self._down is None else self._down
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._working if self._puts <= 1 else self._down, name)
+        return getattr(self._current(), name)
 
     def put_item(self, **kwargs: Any) -> Any:
-        self._puts += 1
-        return (self._working if self._puts <= 1 else self._down).put_item(**kwargs)
+        self.count += 1
+        return self._current().put_item(**kwargs)
+
+
+def _count_puts(proxy: Proxy, table: str, down_after_first_put: Any | None = None) -> _CountingPuts:
+    from proxy import pipeline
+
+    store = pipeline.container.replay._store_for(table, 60)
+    counting = _CountingPuts(store._persistence.client, down_after_first_put)
+    proxy.monkeypatch.setattr(store._persistence, "client", counting)
+    return counting
 
 
 def test_off_by_default_and_nothing_heavy_is_imported(proxy: Proxy) -> None:
