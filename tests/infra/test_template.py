@@ -171,11 +171,14 @@ def test_replay_table_and_its_permissions_are_scoped_to_that_table(template: dic
     assert properties["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert properties["SSESpecification"]["SSEEnabled"] is True
+    # Items live a minute: backups would only keep sealed answers past their window.
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
 
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["REPLAY_TABLE_NAME"] == {"Fn::If": ["UseReplayWindow", {"Ref": "ReplayTable"}, ""]}
     assert variables["REPLAY_WINDOW_SECONDS"] == {"Ref": "ReplayWindowSeconds"}
     assert template["Parameters"]["ReplayWindowSeconds"]["Default"] == 60
+    assert template["Parameters"]["ReplayWindowSeconds"]["MaxValue"] == 300
     assert template["Parameters"]["EnableReplayWindow"]["Default"] == "true"
 
     for name in ROUTES:
