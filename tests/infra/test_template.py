@@ -70,6 +70,16 @@ def test_exactly_the_two_contract_functions_with_their_handlers(template: dict[s
         assert settings["AutoPublishAlias"]
 
 
+def test_the_documented_defaults_memory_timeout_and_log_retention(template: dict[str, Any]) -> None:
+    """README and docs/deploy.md: 256 MB, a 15 s timeout, 30 days of logs unless changed."""
+    assert template["Parameters"]["FunctionMemorySize"]["Default"] == 256
+    assert template["Parameters"]["LogRetentionDays"]["Default"] == 30
+    for name in ROUTES:
+        settings = function_settings(template, name)
+        assert settings["MemorySize"] == {"Ref": "FunctionMemorySize"}
+        assert settings["Timeout"] == 15
+
+
 def test_each_function_is_routed_post_and_preflight_on_the_templates_own_api(template: dict[str, Any]) -> None:
     assert template["Resources"]["ProxyApi"]["Type"] == "AWS::Serverless::Api"
     for name, (_handler, path) in ROUTES.items():
