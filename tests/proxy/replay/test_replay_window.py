@@ -225,6 +225,42 @@ def test_dynamodb_down_serves_through_kick_with_a_warning(proxy: Proxy, output: 
     assert '"replay_unavailable"' in text
 
 
+def test_dynamodb_throttling_serves_through_kick_with_a_warning(
+    proxy: Proxy, replay_table: str, output: CapturedOutput
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from proxy import pipeline
+
+    store = pipeline.container.replay._store_for(replay_table, 60)
+    throttled = ClientError(
+        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem"
+    )
+    proxy.monkeypatch.setattr(store._persistence, "client", _Throttled(store._persistence.client, throttled))
+
+    answer = refresh(proxy)
+
+    assert answer.status == 200
+    assert answer.json["access_token"] == "stub-access"
+    assert len(proxy.kick.received) == 1
+    text = output.collect()
+    [warning] = [line for line in output.json_lines(text) if line["level"] == "WARNING"]
+    assert warning["replay_failure"] == "the window could not be consulted"
+    assert [line["replay"] for line in output.finished_lines(text)] == ["unavailable"]
+    assert scan(proxy.moto, replay_table) == []
+
+
+class _Throttled:
+    def __init__(self, working: Any, error: Exception) -> None:
+        self._working, self._error = working, error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._working, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        raise self._error
+
+
 def test_dynamodb_hanging_still_serves_within_the_deadline_plus_two_seconds(
     proxy: Proxy, output: CapturedOutput
 ) -> None:
