@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -230,13 +230,10 @@ def test_dynamodb_throttling_serves_through_kick_with_a_warning(
 ) -> None:
     from botocore.exceptions import ClientError
 
-    from proxy import pipeline
+    def throttled(**kwargs: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "-"}}, "PutItem")
 
-    store = pipeline.container.replay._store_for(replay_table, 60)
-    throttled = ClientError(
-        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem"
-    )
-    proxy.monkeypatch.setattr(store._persistence, "client", _Throttled(store._persistence.client, throttled))
+    _replace_store_client(proxy, replay_table, lambda working: _ClientWith(working, put_item=throttled))
 
     answer = refresh(proxy)
 
@@ -250,15 +247,27 @@ def test_dynamodb_throttling_serves_through_kick_with_a_warning(
     assert scan(proxy.moto, replay_table) == []
 
 
-class _Throttled:
-    def __init__(self, working: Any, error: Exception) -> None:
-        self._working, self._error = working, error
+class _ClientWith:
+    """The store's DynamoDB client with some of its methods replaced."""
+
+    def __init__(self, working: Any, **replaced: Callable[..., Any]) -> None:
+        self._working, self._replaced = working, replaced
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._working, name)
+        return self._replaced.get(name) or getattr(self._working, name)
 
-    def put_item(self, **kwargs: Any) -> Any:
-        raise self._error
+
+T = TypeVar("T")
+
+
+def _replace_store_client(proxy: Proxy, table: str, replace: Callable[[Any], T]) -> T:
+    """Put `replace(the container's DynamoDB client)` in that client's place, for this test."""
+    from proxy import pipeline
+
+    store = pipeline.container.replay._store_for(table, 60)
+    replacement = replace(store._persistence.client)
+    proxy.monkeypatch.setattr(store._persistence, "client", replacement)
+    return replacement
 
 
 def test_dynamodb_hanging_still_serves_within_the_deadline_plus_two_seconds(
@@ -285,16 +294,15 @@ def test_dynamodb_hanging_after_kick_answered_still_serves_within_the_deadline_p
     """The in-progress put works; then Kick takes most of the deadline and DynamoDB stops answering."""
     import boto3
 
-    from proxy import pipeline
     from proxy.adapters import dynamodb
 
     proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "2")
     proxy.kick.answer(json_answer(200, {"access_token": ACCESS_1, "refresh_token": ROTATED_1}, delay_seconds=1.7))
     with SilentServer() as silent:
-        store = pipeline.container.replay._store_for(replay_table, 60)
-        working = store._persistence.client
         hanging = boto3.session.Session().client("dynamodb", config=dynamodb.BOTO_CONFIG, endpoint_url=silent.url)
-        proxy.monkeypatch.setattr(store._persistence, "client", _HangsOnUpdate(working, hanging))
+        _replace_store_client(
+            proxy, replay_table, lambda working: _ClientWith(working, update_item=hanging.update_item)
+        )
 
         started = time.monotonic()
         answer = refresh(proxy)
@@ -305,17 +313,6 @@ def test_dynamodb_hanging_after_kick_answered_still_serves_within_the_deadline_p
     assert elapsed < 2 + 2
     warnings = [line for line in output.json_lines() if line["level"] == "WARNING"]
     assert [line["replay_failure"] for line in warnings] == ["keeping the answer failed"]
-
-
-class _HangsOnUpdate:
-    def __init__(self, working: Any, hanging: Any) -> None:
-        self._working, self._hanging = working, hanging
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._working, name)
-
-    def update_item(self, **kwargs: Any) -> Any:
-        return self._hanging.update_item(**kwargs)
 
 
 def test_the_table_holds_no_token_code_or_verifier_in_any_encoding(proxy: Proxy, replay_table: str) -> None:
@@ -480,12 +477,7 @@ class _CountingPuts:
 
 
 def _count_puts(proxy: Proxy, table: str, down_after_first_put: Any | None = None) -> _CountingPuts:
-    from proxy import pipeline
-
-    store = pipeline.container.replay._store_for(table, 60)
-    counting = _CountingPuts(store._persistence.client, down_after_first_put)
-    proxy.monkeypatch.setattr(store._persistence, "client", counting)
-    return counting
+    return _replace_store_client(proxy, table, lambda working: _CountingPuts(working, down_after_first_put))
 
 
 def test_off_by_default_and_nothing_heavy_is_imported(proxy: Proxy) -> None:
