@@ -44,6 +44,7 @@ def test_a_rotated_refresh_token_is_invalid_grant(proxy: Proxy) -> None:
     rotated = proxy.refresh(refresh_event("refresh-1"))
     reused = proxy.refresh(refresh_event("refresh-1"))
 
+    assert rotated.status == 200
     assert rotated.json["refresh_token"] == "refresh-2"
     assert_error(reused, 400, "invalid_grant")
     assert [r.form["refresh_token"] for r in proxy.kick.received] == ["refresh-1", "refresh-1"]
