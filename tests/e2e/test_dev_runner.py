@@ -179,6 +179,16 @@ def test_make_dev_says_which_port_is_busy_instead_of_a_traceback() -> None:
     assert "Traceback" not in finished.stderr
 
 
+def test_make_dev_stops_on_sigterm_too(dev_runner: tuple[DevRunner, str]) -> None:
+    runner, _redirect_uri = dev_runner
+    assert "local-dev-client" in runner.banner
+
+    runner.process.send_signal(signal.SIGTERM)
+
+    assert runner.process.wait(timeout=5) == 0
+    assert "stopped" in runner.rest_of_output()
+
+
 def exchange_twice(runner: DevRunner, redirect_uri: str) -> tuple[requests.Response, requests.Response]:
     """Sign in at the emulator, then send the very same exchange twice (a client retrying a lost answer)."""
     verifier = code_verifier()
