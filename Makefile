@@ -23,7 +23,7 @@ RUNTIME_PYTHON_BIN := $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13*/
 
 help: ## list the targets
 	@echo "make TARGET [PYTHON=python3.13]   (Python 3.11 to 3.13; found by itself when PYTHON is not given)"
-	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  \1\t\2/p' $(MAKEFILE_LIST) | expand -t 18
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  %-16s%s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 # Rebuilds .venv when another interpreter built it or an install stopped half-way (tools/ensure-venv).
 install: ## create .venv (Python 3.11 to 3.13) and install requirements-dev.txt

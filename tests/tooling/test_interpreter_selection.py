@@ -20,7 +20,7 @@ ENSURE_VENV = ROOT / "tools" / "ensure-venv"
 # What the Makefile and the two scripts run, besides the interpreter.
 COMMANDS = (
     *("make", "sh", "bash", "sed", "grep", "ls", "sort", "cat", "head", "dirname", "basename", "cksum", "find"),
-    *("rm", "mkdir", "expand", "cut", "env", "chmod"),
+    *("rm", "mkdir", "awk", "chmod"),
 )
 
 
