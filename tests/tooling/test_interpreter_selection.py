@@ -243,3 +243,37 @@ def test_make_help_lists_every_target() -> None:
     assert listed.returncode == 0
     targets = {line.split()[0] for line in listed.stdout.splitlines()[1:]}
     assert targets >= {"help", "install", "test", "lint", "lint-template", "build", "bench", "dev", "clean"}
+
+
+def test_without_python_named_a_venv_keeps_its_interpreter_while_it_runs_and_is_supported(
+    tmp_path: Path, bare_path: Path, requirements: Path
+) -> None:
+    chosen = fake_python(tmp_path / "a" / "python3.13", "3.13.1")
+    found = fake_python(bare_path / "python3", "3.11.9")
+    venv = tmp_path / "venv"
+    env = environment(tmp_path, bare_path)
+    assert ensure(venv, requirements, chosen, env).returncode == 0  # make test PYTHON=.../python3.13
+
+    kept = run([str(ENSURE_VENV), str(venv), str(requirements), ""], env)  # then plain make test
+    assert (kept.returncode, kept.stdout) == (0, "")
+    assert (venv / "made-by").read_text().strip() == str(chosen)
+
+    chosen.unlink()  # that interpreter is gone: the one make finds now builds it again
+    rebuilt = run([str(ENSURE_VENV), str(venv), str(requirements), ""], env)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"was built by {chosen} 3.13.1: rebuilding it with {found} (3.11.9)" in rebuilt.stdout
+
+
+def test_without_python_named_a_venv_of_an_unsupported_python_is_rebuilt(
+    tmp_path: Path, bare_path: Path, requirements: Path
+) -> None:
+    old = fake_python(tmp_path / "old" / "python3.10", "3.10.12")
+    found = fake_python(bare_path / "python3", "3.12.3")
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / ".installed").write_text(f"interpreter {old} 3.10.12\nrequirements 1 2\n")
+
+    rebuilt = run([str(ENSURE_VENV), str(venv), str(requirements), ""], environment(tmp_path, bare_path))
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"was built by {old} 3.10.12: rebuilding it with {found} (3.12.3)" in rebuilt.stdout
