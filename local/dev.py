@@ -17,7 +17,7 @@ import threading
 from collections.abc import Sequence
 
 from desktop_client.cli import DEFAULT_AUTHORIZE_URL, DEFAULT_PROXY_URL
-from local.environment import DEFAULT_REDIRECT_URIS, REPLAY_TABLE, SECRET_ID, apply, proxy_environment
+from local.environment import CLIENT_ID, DEFAULT_REDIRECT_URIS, REPLAY_TABLE, SECRET_ID, apply, proxy_environment
 from local.faults import faults_from_env
 from local.kick_emulator import start_emulator
 from local.kick_oauth import ClientApp, KickOAuthServer
@@ -25,7 +25,6 @@ from local.local_api import start_local_api
 from local.local_aws import LocalAws
 from local.template import load_template, parameter_default, replay_table_layout
 
-CLIENT_ID = "local-dev-client"
 KICK_TOKEN_URL = "https://id.kick.com/oauth/token"  # noqa: S105 (a URL)
 
 

@@ -6,6 +6,8 @@ import os
 from collections.abc import Iterable, MutableMapping
 
 REGION = "us-east-1"
+# The emulator's client id (the contract's); the reference client's default too.
+CLIENT_ID = "local-dev-client"
 SECRET_ID = "kick-oauth-proxy/local"  # noqa: S105 (a secret's name)
 # The two redirect URIs of the contract's example plus the reference desktop client's loopback one.
 DEFAULT_REDIRECT_URIS = (

@@ -20,7 +20,7 @@ import requests
 
 from desktop_client.authorize import authorize_url
 from desktop_client.pkce import code_challenge, code_verifier, new_state
-from local.dev import CLIENT_ID
+from local.environment import CLIENT_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "events" / "exchange.json"
