@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -120,6 +120,11 @@ class KickOAuthServer:
         self._access: dict[str, _AccessToken] = {}
         self._refresh: dict[str, _RefreshToken] = {}
 
+    def rotate_client_secret(self, client_secret: str) -> None:
+        """What regenerating the secret in Kick's developer settings does: the old one stops working at once."""
+        with self._lock:
+            self.app = replace(self.app, client_secret=client_secret)
+
     def authorize(self, params: Params) -> str:
         """Validate an authorization request and auto-approve it: the URL to redirect the browser to."""
         if required(params, "response_type") != "code":
@@ -150,6 +155,8 @@ class KickOAuthServer:
         return f"{redirect_uri}{separator}{urlencode({'code': code, 'state': state})}"
 
     def token(self, form: Params) -> dict[str, Any]:
+        # The client is authenticated before the grant is looked at (RFC 6749 3.2.1), so a refused
+        # client spends no code or refresh token and the proxy may ask again with a rotated secret.
         grant_type = required(form, "grant_type")
         if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
             raise KickRefusal()

@@ -11,8 +11,8 @@ from core.errors import (
     DEFAULT_RETRY_AFTER_SECONDS,
     INVALID_GRANT,
     MAX_RETRY_AFTER_SECONDS,
+    SERVER_ERROR,
     ProxyError,
-    server_error,
     upstream_unavailable,
 )
 from core.http_headers import header
@@ -23,6 +23,16 @@ MAX_UPSTREAM_BODY_BYTES = 64 * 1024
 CLIENT_ERROR_CODES = frozenset(
     {"invalid_request", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope"}
 )
+
+
+@dataclass(frozen=True)
+class ClientRefused(ProxyError):
+    """Kick refused the proxy's client credentials (401 or `invalid_client`): server_error, unless a
+    rotated secret gets a better answer (Kick authenticates the client before it looks at the grant)."""
+
+
+def client_refused() -> ClientRefused:
+    return ClientRefused(500, SERVER_ERROR, "Kick refused the proxy's client credentials; operators have been alerted")
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float)
         raise upstream_unavailable("Kick's token endpoint is failing; retry later", retry_after(headers, now))
 
     if status == 401:
-        raise server_error("Kick refused the proxy's client credentials; operators have been alerted")
+        raise client_refused()
 
     document = _json_object(body)
     if document is None:
@@ -76,7 +86,7 @@ def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float)
 
     error = document.get("error")
     if error == "invalid_client":
-        raise server_error("Kick refused the proxy's client credentials; operators have been alerted")
+        raise client_refused()
     if isinstance(error, str) and error in CLIENT_ERROR_CODES:
         raise grant_error(error)
     if status == 400:
