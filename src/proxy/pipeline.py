@@ -74,7 +74,7 @@ def _handle(event: Mapping[str, Any], parse_grant: GrantParser, started: float) 
         call_kick = _kick_call(settings, grant, credentials, budget)
         reply = container.replay.answer(settings, grant, credentials, call_kick, budget.finish_by)
     except ProxyError as error:
-        return Handled(error_response(error, cors), error.error)
+        return Handled(error_response(error, cors), error.outcome or error.error)
     except (ConfigurationError, CredentialsUnavailable) as failure:
         logger.error("the proxy is misconfigured or cannot read its secret", extra={"reason": str(failure)})
         return Handled(error_response(server_error(), cors), SERVER_ERROR)
@@ -84,7 +84,7 @@ def _handle(event: Mapping[str, Any], parse_grant: GrantParser, started: float) 
 
     result = reply.result
     if result.error is not None:
-        return Handled(error_response(result.error, cors), result.error.error, result)
+        return Handled(error_response(result.error, cors), result.error.outcome or result.error.error, result)
     return Handled(json_response(200, result.body or "", cors), "success", result, reply.source)
 
 
