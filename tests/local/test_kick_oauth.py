@@ -241,3 +241,23 @@ def test_a_rotated_client_secret_replaces_the_old_one(kick: KickOAuthServer) -> 
 
     assert refused(lambda: kick.token(form(grant_type="client_credentials"))).status == 401
     assert kick.token({**form(grant_type="client_credentials"), "client_secret": ["new-secret"]})["access_token"]
+
+
+def test_reusable_refresh_tokens_keep_working_after_use(clock: Clock) -> None:
+    """Kick's changelog of 25/11/2025: refresh tokens became "reusable/flexible"."""
+    app = ClientApp("local-dev-client", SECRET, frozenset({REDIRECT}))
+    kick = KickOAuthServer(app, clock=clock, refresh_tokens="reusable")
+    first = redeem(kick, code_from(kick.authorize(authorize_params())))
+    old = form(grant_type="refresh_token", refresh_token=str(first["refresh_token"]))
+
+    second = kick.token(old)
+    again = kick.token(old)
+
+    assert second["refresh_token"] != first["refresh_token"]
+    assert again["access_token"] != second["access_token"]
+    assert kick.token(form(grant_type="refresh_token", refresh_token=str(second["refresh_token"])))
+
+
+def test_an_unknown_refresh_token_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="refresh_tokens"):
+        KickOAuthServer(ClientApp("c", SECRET, frozenset()), refresh_tokens="sometimes")

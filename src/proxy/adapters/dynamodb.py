@@ -149,7 +149,8 @@ class _KeyedDynamoDBPersistence(DynamoDBPersistenceLayer):
     """Powertools' table layout (id, expiration, status, data), with the caller's HMAC as the id.
 
     Every table call goes through `_calls`, each bounded by CALL_SECONDS and by `finish_by`, the
-    current request's (one request at a time per container).
+    current request's: one request at a time per container, as Lambda runs them (threads sharing one
+    container would find the worker busy and be served without the window).
     """
 
     finish_by = math.inf
