@@ -24,12 +24,13 @@ def _locked() -> dict[str, tuple[str, list[str]]]:
     for block in re.split(r"\n(?=[A-Za-z0-9])", text):
         match = PIN.match(block)
         if match:
-            entries[canonicalize_name(match.group(1))] = (match.group(2), re.findall(r"--hash=sha256:([0-9a-f]{64})", block))
+            hashes = re.findall(r"--hash=sha256:([0-9a-f]{64})", block)
+            entries[canonicalize_name(match.group(1))] = (match.group(2), hashes)
     return entries
 
 
 def _top_level() -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in (SRC / "requirements.in").read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
@@ -42,7 +43,7 @@ def _top_level() -> dict[str, str]:
 
 def _closure(names: set[str]) -> set[str]:
     """Every distribution the named ones need here, following installed metadata (extras not taken)."""
-    environment = {**default_environment(), "extra": ""}
+    environment: dict[str, str] = {**{k: str(v) for k, v in default_environment().items()}, "extra": ""}
     seen: set[str] = set()
     pending = list(names)
     while pending:
