@@ -70,6 +70,11 @@ build: $(TOOLS)/sam/.installed
 bench: install
 	$(BIN)/python -m benchmarks.cold_warm
 
+# 10,000 warm calls with the replay window off and 3,000 with it on, Kick failures interleaved; fails if
+# descriptors or threads grow, or memory by more than 5 MB, after warm-up (benchmarks/soak.py).
+soak: install
+	$(BIN)/python -m benchmarks.soak
+
 # The proxy on 127.0.0.1:3000 and a Kick emulator on :3001 (real id.kick.com when KICK_CLIENT_ID and
 # KICK_CLIENT_SECRET are set); docs/local-development.md. exec: Ctrl-C and SIGTERM reach Python directly.
 dev: install
