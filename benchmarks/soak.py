@@ -123,7 +123,7 @@ def cycling_kick() -> Any:
 
 
 def run_phase(name: str, calls: int, window: bool, checkpoints: list[int]) -> dict[str, Any]:
-    from tests.support.aws import DUMMY_AWS_ENV, MotoServer
+    from tests.support.aws import DUMMY_AWS_ENV, MotoServer, create_replay_table
     from tests.support.proxy import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log: one line per call otherwise
@@ -147,7 +147,7 @@ def run_phase(name: str, calls: int, window: bool, checkpoints: list[int]) -> di
             PYTHONPATH=f"{REPO / 'src'}{os.pathsep}{REPO}",
         )
         if window:
-            env["REPLAY_TABLE_NAME"] = _replay_table(moto)
+            env["REPLAY_TABLE_NAME"] = create_replay_table(moto)
         with tempfile.TemporaryDirectory() as scratch:
             output = Path(scratch) / "result.json"
             argv = [sys.executable, "-m", "benchmarks.soak", "--child", f"--calls={calls}", f"--output={output}"]
@@ -167,18 +167,6 @@ def run_phase(name: str, calls: int, window: bool, checkpoints: list[int]) -> di
     result.update(name=name, calls=calls, window=window, kick_connections=kick.connections)
     result["failures"] = verdict(result["samples"])
     return result
-
-
-def _replay_table(moto: Any) -> str:
-    name = f"kick-oauth-proxy-soak-{uuid.uuid4().hex[:8]}"
-    client = moto.client("dynamodb")
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
 
 
 def verdict(samples: list[dict[str, int]]) -> list[str]:

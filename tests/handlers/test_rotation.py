@@ -3,39 +3,22 @@ proxy reads the secret again past every cache and, if it changed, asks Kick once
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from desktop_client.pkce import code_challenge, code_verifier
 from local.kick_emulator import EmulatorServer, start_emulator
-from local.kick_oauth import ClientApp, KickOAuthServer, Params
 from tests.handlers.requests_ import EXCHANGE, REFRESH
+from tests.support.emulated_kick import CountingKick
 from tests.support.events import json_event
 from tests.support.logs import CapturedOutput
-from tests.support.proxy import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, Invocation, Proxy
+from tests.support.proxy import CLIENT_ID, Invocation, Proxy
 
 ROTATED_SECRET = "rotated-client-secret-Qx7"
 REQUESTS_AFTER_ROTATION = 6
-
-
-class CountingKick(KickOAuthServer):
-    """The emulator's OAuth server, counting token requests (refused ones included)."""
-
-    def __init__(self, app: ClientApp) -> None:
-        super().__init__(app)
-        self.token_requests = 0
-        self._count_lock = threading.Lock()
-
-    def token(self, form: Params) -> dict[str, Any]:
-        with self._count_lock:
-            self.token_requests += 1
-        return super().token(form)
 
 
 @dataclass
@@ -46,21 +29,7 @@ class Rotation:
 
     def sign_in(self) -> Invocation:
         """A fresh code from the emulator, exchanged through the proxy."""
-        verifier = code_verifier()
-        location = self.kick.authorize(
-            {
-                "response_type": ["code"],
-                "client_id": [CLIENT_ID],
-                "redirect_uri": [REDIRECT_URI],
-                "scope": ["user:read"],
-                "state": ["s"],
-                "code_challenge": [code_challenge(verifier)],
-                "code_challenge_method": ["S256"],
-            }
-        )
-        code = parse_qs(urlsplit(location).query)["code"][0]
-        fields = {"code": code, "code_verifier": verifier, "redirect_uri": REDIRECT_URI}
-        return self.proxy.exchange(json_event(EXCHANGE, fields))
+        return self.proxy.exchange(json_event(EXCHANGE, self.kick.signed_in()))
 
     def refresh(self, refresh_token: str) -> Invocation:
         return self.proxy.refresh(json_event(REFRESH, {"refresh_token": refresh_token}))
@@ -74,7 +43,7 @@ class Rotation:
 
 @pytest.fixture
 def rotation(proxy: Proxy) -> Iterator[Rotation]:
-    kick = CountingKick(ClientApp(CLIENT_ID, CLIENT_SECRET, frozenset({REDIRECT_URI})))
+    kick = CountingKick()
     emulator = start_emulator(kick, quiet=True)
     proxy.set_env("KICK_TOKEN_URL", f"{emulator.base_url}/oauth/token")
     try:

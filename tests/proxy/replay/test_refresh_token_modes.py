@@ -4,33 +4,19 @@ hold either way, and the app that always stores the newest refresh token works e
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from desktop_client.pkce import code_challenge, code_verifier
 from local.kick_emulator import EmulatorServer, start_emulator
-from local.kick_oauth import REFRESH_TOKEN_MODES, ClientApp, KickOAuthServer, Params
+from local.kick_oauth import REFRESH_TOKEN_MODES
 from tests.proxy.replay.conftest import new_container
+from tests.support.emulated_kick import CountingKick
 from tests.support.events import json_event
-from tests.support.proxy import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, Invocation, Proxy
-
-
-class CountingKick(KickOAuthServer):
-    def __init__(self, app: ClientApp, refresh_tokens: str) -> None:
-        super().__init__(app, refresh_tokens=refresh_tokens)
-        self.token_requests = 0
-        self._count_lock = threading.Lock()
-
-    def token(self, form: Params) -> dict[str, Any]:
-        with self._count_lock:
-            self.token_requests += 1
-        return super().token(form)
+from tests.support.proxy import Invocation, Proxy
 
 
 @dataclass
@@ -40,23 +26,7 @@ class Emulated:
     server: EmulatorServer
 
     def exchange(self) -> tuple[Invocation, dict[str, str]]:
-        verifier = code_verifier()
-        location = self.kick.authorize(
-            {
-                "response_type": ["code"],
-                "client_id": [CLIENT_ID],
-                "redirect_uri": [REDIRECT_URI],
-                "scope": ["user:read"],
-                "state": ["s"],
-                "code_challenge": [code_challenge(verifier)],
-                "code_challenge_method": ["S256"],
-            }
-        )
-        fields = {
-            "code": parse_qs(urlsplit(location).query)["code"][0],
-            "code_verifier": verifier,
-            "redirect_uri": REDIRECT_URI,
-        }
+        fields = self.kick.signed_in()
         return self.proxy.exchange(json_event("/v1/kick/exchange", fields)), fields
 
     def exchange_again(self, fields: dict[str, str]) -> Invocation:
@@ -68,7 +38,7 @@ class Emulated:
 
 @pytest.fixture(params=REFRESH_TOKEN_MODES)
 def emulated(request: pytest.FixtureRequest, proxy: Proxy) -> Iterator[Emulated]:
-    kick = CountingKick(ClientApp(CLIENT_ID, CLIENT_SECRET, frozenset({REDIRECT_URI})), request.param)
+    kick = CountingKick(request.param)
     server = start_emulator(kick, quiet=True)
     proxy.set_env("KICK_TOKEN_URL", f"{server.base_url}/oauth/token")
     try:
