@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from local.kick_emulator import EmulatorServer, start_emulator
-from tests.handlers.requests_ import EXCHANGE, REFRESH
 from tests.support.emulated_kick import CountingKick
 from tests.support.events import json_event
 from tests.support.logs import CapturedOutput
 from tests.support.proxy import CLIENT_ID, Invocation, Proxy
+from tests.support.token_requests import EXCHANGE, REFRESH
 
 ROTATED_SECRET = "rotated-client-secret-Qx7"
 REQUESTS_AFTER_ROTATION = 6

@@ -11,9 +11,9 @@ import requests
 from local.faults import ANSWER_SHAPES, Faults, InvalidFaults, faults_from, faults_from_env
 from local.kick_emulator import EmulatorServer, start_emulator
 from local.kick_oauth import ClientApp, KickOAuthServer
-from tests.handlers.requests_ import exchange_event
 from tests.support.logs import CapturedOutput
 from tests.support.proxy import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, Proxy
+from tests.support.token_requests import exchange_event
 
 # shape: (Kick's status, the proxy's status, the proxy's error, the summary line's outcome)
 EXPECTED = {
