@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint lint-template build bench clean dev
+.PHONY: help install test lint lint-template build bench soak lock clean dev
 
 # SAM CLI, checkov and zizmor pin conflicting dependencies: each gets its own virtualenv under
 # .venv/tools/<name>/, from requirements-tools/<name>.txt, on first use.
@@ -49,11 +49,23 @@ lint-template: tool-sam tool-checkov tool-zizmor ## sam validate --lint, checkov
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation --file template.yaml
 	$(ZIZMOR) --offline .github/workflows
 
+# src/requirements.in -> src/requirements.txt: exact pins, transitive ones included, with hashes of every
+# file of each version (arm64 wheels included), resolved by the runtime's Python 3.13.
+lock: ## src/requirements.txt from src/requirements.in (pins with hashes, resolved by Python 3.13)
+	@tools/ensure-venv $(TOOLS)/pip-tools requirements-tools/pip-tools.txt python3.13
+	$(TOOLS)/pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file src/requirements.txt src/requirements.in
+
 build: tool-sam ## sam build (no containers; needs python3.13, pyenv's is found)
 	PATH="$(if $(RUNTIME_PYTHON_BIN),$(RUNTIME_PYTHON_BIN):)$$PATH" $(SAM_ENV) $(SAM) build --template template.yaml
 
 bench: install ## cold-start and warm benchmarks
 	$(BIN)/python -m benchmarks.cold_warm
+
+# 10,000 warm calls with the replay window off and 3,000 with it on, Kick failures interleaved; fails if
+# descriptors or threads grow, or memory by more than 5 MB, after warm-up (benchmarks/soak.py).
+soak: install ## 10,000 warm calls (window off) and 3,000 (on): fails on fd, thread or memory growth
+	$(BIN)/python -m benchmarks.soak
 
 # The proxy on 127.0.0.1:3000 and a Kick emulator on :3001 (real id.kick.com when KICK_CLIENT_ID and
 # KICK_CLIENT_SECRET are set); docs/local-development.md. exec: Ctrl-C and SIGTERM reach Python directly.

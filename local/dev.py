@@ -108,7 +108,11 @@ def serve(api_port: int, emulator_port: int, replay_window: bool, quiet: bool) -
                 client_id = CLIENT_ID
                 client_secret = os.environ.get("KICK_EMULATOR_CLIENT_SECRET") or secrets.token_urlsafe(24)
                 app = ClientApp(client_id, client_secret, frozenset(redirect_uris))
-                oauth = KickOAuthServer(app, access_token_ttl_seconds=_ttl())
+                oauth = KickOAuthServer(
+                    app,
+                    access_token_ttl_seconds=_ttl(),
+                    refresh_tokens=os.environ.get("KICK_EMULATOR_REFRESH_TOKENS") or "rotating",
+                )
                 emulator = start_emulator(
                     oauth,
                     port=emulator_port,

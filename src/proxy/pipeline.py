@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from core.budget import Budget
 from core.errors import SERVER_ERROR, ProxyError, bad_request, server_error, upstream_timeout
 from core.grants import ClientCredentials, Grant, GrantParser, upstream_form
-from core.kick_answer import KickResult, classify
+from core.kick_answer import ClientRefused, KickResult, classify
 from core.request_body import api_request, parse_fields
 from core.responses import ApiResponse, cors_headers, error_response, json_response, preflight_response
 from core.settings import ConfigurationError, Settings, settings_from
@@ -74,7 +74,7 @@ def _handle(event: Mapping[str, Any], parse_grant: GrantParser, started: float) 
         call_kick = _kick_call(settings, grant, credentials, budget)
         reply = container.replay.answer(settings, grant, credentials, call_kick, budget.finish_by)
     except ProxyError as error:
-        return Handled(error_response(error, cors), error.error)
+        return Handled(error_response(error, cors), error.outcome or error.error)
     except (ConfigurationError, CredentialsUnavailable) as failure:
         logger.error("the proxy is misconfigured or cannot read its secret", extra={"reason": str(failure)})
         return Handled(error_response(server_error(), cors), SERVER_ERROR)
@@ -84,7 +84,7 @@ def _handle(event: Mapping[str, Any], parse_grant: GrantParser, started: float) 
 
     result = reply.result
     if result.error is not None:
-        return Handled(error_response(result.error, cors), result.error.error, result)
+        return Handled(error_response(result.error, cors), result.error.outcome or result.error.error, result)
     return Handled(json_response(200, result.body or "", cors), "success", result, reply.source)
 
 
@@ -108,28 +108,56 @@ def _count_and_log(handled: Handled, grant_type: str, started: float) -> None:
 
 
 def _kick_call(settings: Settings, grant: Grant, credentials: ClientCredentials, budget: Budget) -> KickCall:
-    """What Kick's answer to the grant comes to, keeping `reserve` seconds of the budget for what follows."""
-    form = upstream_form(grant, credentials)
+    """What Kick's answer to the grant comes to, keeping `reserve` seconds of the budget for what follows.
+
+    When Kick refuses the client credentials, the secret is read again past every cache and, if it
+    changed (a rotation), Kick is asked once more: it authenticates the client before it looks at the
+    grant, so the refused attempt spent no code or refresh token. Once, within the same budget.
+    """
 
     def call(reserve: float) -> KickResult:
-        allowance = budget.upstream_allowance(time.monotonic(), reserve)
-        if allowance <= 0:
-            return KickResult.failed(upstream_timeout())
-        try:
-            answer = container.kick.post_form(settings.token_url, form, allowance)
-        except ProxyError as unanswered:
-            return KickResult.failed(unanswered)
-        metrics.add_metric(name="upstream_latency", unit=MetricUnit.Milliseconds, value=answer.latency_ms)
-        try:
-            result = classify(answer.status, answer.headers, answer.body, time.time(), answer.latency_ms)
-        except Exception as unexpected:  # Kick did answer: the summary line still says how
-            _log_unexpected(unexpected)
-            return KickResult(None, server_error(), answer.status, round(answer.latency_ms, 1))
+        result = _ask_kick(settings, upstream_form(grant, credentials), budget, reserve)
+        if isinstance(result.error, ClientRefused):
+            renewed = _renewed_credentials(settings, credentials, budget, reserve)
+            if renewed is not None:
+                result = _ask_kick(settings, upstream_form(grant, renewed), budget, reserve)
         if result.error is not None and result.error.error == SERVER_ERROR:
             logger.error("Kick refused the proxy's client credentials", extra={"reason": result.error.description})
         return result
 
     return call
+
+
+def _ask_kick(settings: Settings, form: str, budget: Budget, reserve: float) -> KickResult:
+    allowance = budget.upstream_allowance(time.monotonic(), reserve)
+    if allowance <= 0:
+        return KickResult.failed(upstream_timeout())
+    try:
+        answer = container.kick.post_form(settings.token_url, form, allowance)
+    except ProxyError as unanswered:
+        return KickResult.failed(unanswered)
+    metrics.add_metric(name="upstream_latency", unit=MetricUnit.Milliseconds, value=answer.latency_ms)
+    try:
+        return classify(answer.status, answer.headers, answer.body, time.time(), answer.latency_ms)
+    except Exception as unexpected:  # Kick did answer: the summary line still says how
+        _log_unexpected(unexpected)
+        return KickResult(None, server_error(), answer.status, round(answer.latency_ms, 1))
+
+
+def _renewed_credentials(
+    settings: Settings, refused: ClientCredentials, budget: Budget, reserve: float
+) -> ClientCredentials | None:
+    """The secret's current value if it is not the one Kick refused; None when unchanged or unreadable."""
+    try:
+        renewed = container.credentials.read_again(
+            settings.secret_id, refused, budget.finish_by - reserve - time.monotonic()
+        )
+    except CredentialsUnavailable as failure:
+        logger.warning("reading the secret again failed", extra={"reason": str(failure)})
+        return None
+    if renewed is not None:
+        logger.info("the client secret changed since it was cached; asking Kick again with the new one")
+    return renewed
 
 
 def _log_unexpected(unexpected: Exception) -> None:
