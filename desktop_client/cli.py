@@ -252,12 +252,13 @@ def refusal(refused: ProxyRefused, proxy: ProxyApi) -> Failure:
             EXIT_RETRY_LATER,
         )
     if refused.sign_in_again:
-        return Failure(f"the proxy answered {refused}: sign in again ({LOGIN})", EXIT_SIGN_IN_AGAIN)
+        return Failure(f"the proxy answered {refused}. Sign in again: {LOGIN}", EXIT_SIGN_IN_AGAIN)
     if refused.retry_later:
-        return Failure(f"the proxy answered {refused}: retry later", EXIT_RETRY_LATER)
+        when = f"after {refused.retry_after} s" if refused.retry_after else "later"
+        return Failure(f"the proxy answered {refused}. Retry {when}", EXIT_RETRY_LATER)
     if refused.status in (403, 404) or refused.error in ("unexpected_answer", "redirected"):
         return Failure(
-            f"the proxy answered {refused}: is {proxy.base_url} the proxy's base URL (deployed: with the stage,"
+            f"the proxy answered {refused}. Is {proxy.base_url} the proxy's base URL (deployed: with the stage,"
             " e.g. https://ID.execute-api.REGION.amazonaws.com/prod)?"
         )
-    return Failure(f"the proxy answered {refused}: fix the request or the proxy's configuration")
+    return Failure(f"the proxy answered {refused}. Fix the request or the proxy's configuration")

@@ -23,8 +23,8 @@ class ProxyRefused(Exception):
     retry_after: str | None = None
 
     def __str__(self) -> str:
-        retry = f" (retry after {self.retry_after} s)" if self.retry_after else ""
-        return f"{self.status or 'no answer'} {self.error}: {self.description}{retry}"
+        described = f" ({self.description})" if self.description else ""
+        return f"{self.status or 'no answer'} {self.error}{described}"
 
     @property
     def sign_in_again(self) -> bool:

@@ -27,6 +27,7 @@ from tests.support.sockets import SilentServer, closed_port
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "local-dev-client"
 RETRY_5 = {"Retry-After": "5"}
+SIGN_IN = "Sign in again: python -m desktop_client login"
 CLIENT_VARIABLES = ("KICK_PROXY_URL", "KICK_AUTHORIZE_URL", "KICK_CLIENT_ID", "KICK_REDIRECT_URI")
 
 
@@ -164,20 +165,24 @@ def test_not_signed_in_is_sign_in_again(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("answer", "exit_code", "expected"),
     [
-        (json_answer(400, {"error": "invalid_grant", "error_description": "x"}), EXIT_SIGN_IN_AGAIN, "sign in again"),
+        (
+            json_answer(400, {"error": "invalid_grant", "error_description": "x"}),
+            EXIT_SIGN_IN_AGAIN,
+            "Sign in again: python -m desktop_client login",
+        ),
         (
             json_answer(
                 502, {"error": "upstream_unavailable", "error_description": "Kick failed"}, {"Retry-After": "5"}
             ),
             EXIT_RETRY_LATER,
-            "502 upstream_unavailable: Kick failed (retry after 5 s): retry later",
+            "the proxy answered 502 upstream_unavailable (Kick failed). Retry after 5 s",
         ),
-        (json_answer(504, {"error": "upstream_timeout", "error_description": "late"}), EXIT_RETRY_LATER, "retry later"),
-        (json_answer(500, {"error": "server_error", "error_description": "x"}), EXIT_RETRY_LATER, "retry later"),
+        (json_answer(504, {"error": "upstream_timeout", "error_description": "late"}), EXIT_RETRY_LATER, "Retry later"),
+        (json_answer(500, {"error": "server_error", "error_description": "x"}), EXIT_RETRY_LATER, "Retry later"),
         (
             json_answer(429, {"error": "temporarily_unavailable", "error_description": "slow down"}),
             EXIT_RETRY_LATER,
-            "retry later",
+            "Retry later",
         ),
         (
             json_answer(403, {"error": "invalid_request", "error_description": "Missing Authentication Token"}),
@@ -185,7 +190,7 @@ def test_not_signed_in_is_sign_in_again(tmp_path: Path) -> None:
             "the proxy's base URL (deployed: with the stage",
         ),
         (html_answer(404, "<html>\n<body>Not Found</body>\n</html>"), EXIT_FAILED, "did not answer with a JSON object"),
-        (json_answer(400, {"error": "invalid_request", "error_description": "bad"}), EXIT_FAILED, "fix the request"),
+        (json_answer(400, {"error": "invalid_request", "error_description": "bad"}), EXIT_FAILED, "Fix the request"),
     ],
 )
 def test_each_proxy_answer_is_one_line_with_its_exit_code(
