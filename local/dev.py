@@ -14,7 +14,7 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from desktop_client.cli import DEFAULT_AUTHORIZE_URL, DEFAULT_PROXY_URL
 from local.environment import CLIENT_ID, DEFAULT_REDIRECT_URIS, REPLAY_TABLE, SECRET_ID, apply, proxy_environment
@@ -30,6 +30,25 @@ KICK_TOKEN_URL = "https://id.kick.com/oauth/token"  # noqa: S105 (a URL)
 
 class UsageError(Exception):
     pass
+
+
+class PortBusy(Exception):
+    def __init__(self, port: int, variable: str) -> None:
+        super().__init__(
+            f"port {port} ({variable}) is in use by another program: stop it, or choose another port,"
+            f" e.g. make dev {variable}={port + 100}"
+        )
+
+
+@contextlib.contextmanager
+def listening(port: int, variable: str) -> Iterator[None]:
+    """Turns "address in use" while binding `port` into PortBusy, naming the variable that sets it."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise PortBusy(port, variable) from None
+        raise
 
 
 def port_setting(option_value: str | None, option: str, variable: str, default: str) -> int:
@@ -113,13 +132,14 @@ def serve(api_port: int, emulator_port: int, replay_window: bool, quiet: bool) -
                     access_token_ttl_seconds=_ttl(),
                     refresh_tokens=os.environ.get("KICK_EMULATOR_REFRESH_TOKENS") or "rotating",
                 )
-                emulator = start_emulator(
-                    oauth,
-                    port=emulator_port,
-                    faults=faults_from_env(os.environ),
-                    nextjs_bug=os.environ.get("KICK_EMULATOR_NEXTJS_BUG", "1") != "0",
-                    quiet=quiet,
-                )
+                with listening(emulator_port, "KICK_EMULATOR_PORT"):
+                    emulator = start_emulator(
+                        oauth,
+                        port=emulator_port,
+                        faults=faults_from_env(os.environ),
+                        nextjs_bug=os.environ.get("KICK_EMULATOR_NEXTJS_BUG", "1") != "0",
+                        quiet=quiet,
+                    )
                 running.callback(emulator.stop)
                 emulator_url = emulator.base_url
                 token_url = f"{emulator_url}/oauth/token"
@@ -135,7 +155,8 @@ def serve(api_port: int, emulator_port: int, replay_window: bool, quiet: bool) -
                     replay_window_seconds=replay_seconds,
                 )
             )
-            api = start_local_api(port=api_port, quiet=quiet)
+            with listening(api_port, "LOCAL_API_PORT"):
+                api = start_local_api(port=api_port, quiet=quiet)
             running.callback(api.stop)
 
             dev_secret = client_secret if emulator_url else None
@@ -143,14 +164,8 @@ def serve(api_port: int, emulator_port: int, replay_window: bool, quiet: bool) -
             print(banner(api.base_url, emulator_url, client_id, dev_secret, replay, quiet), flush=True)
             stop.wait()
             print("\nstopping ...", flush=True)
-    except OSError as error:
-        if error.errno != errno.EADDRINUSE:
-            raise
-        print(
-            f"a port is busy ({api_port} or {emulator_port}): stop what uses it, or choose others"
-            " with LOCAL_API_PORT and KICK_EMULATOR_PORT (make dev LOCAL_API_PORT=3100 KICK_EMULATOR_PORT=3101)",
-            file=sys.stderr,
-        )
+    except PortBusy as busy:
+        print(busy, file=sys.stderr)
         return 1
     print("stopped", flush=True)
     return 0

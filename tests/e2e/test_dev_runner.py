@@ -160,14 +160,22 @@ def test_make_dev_serves_a_whole_sign_in_and_stops_on_ctrl_c(dev_runner: tuple[D
     assert "stopped" in runner.rest_of_output()
 
 
-def test_make_dev_says_which_port_is_busy_instead_of_a_traceback() -> None:
+@pytest.mark.parametrize(("variable", "busy_option", "free_option"), [
+    ("LOCAL_API_PORT", "--api-port", "--emulator-port"),
+    ("KICK_EMULATOR_PORT", "--emulator-port", "--api-port"),
+])  # fmt: skip
+def test_make_dev_says_which_port_is_busy_instead_of_a_traceback(
+    variable: str, busy_option: str, free_option: str
+) -> None:
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("LOCAL_", "KICK_"))}
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
         finished = subprocess.run(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "local", "--api-port", str(port), "--emulator-port", "0"],
+            [sys.executable, "-m", "local", busy_option, str(port), free_option, "0"],
             cwd=ROOT,
+            env=env,
             capture_output=True,
             text=True,
             timeout=60,
@@ -175,7 +183,10 @@ def test_make_dev_says_which_port_is_busy_instead_of_a_traceback() -> None:
         )
 
     assert finished.returncode == 1
-    assert f"a port is busy ({port}" in finished.stderr
+    assert finished.stderr == (
+        f"port {port} ({variable}) is in use by another program: stop it, or choose another port,"
+        f" e.g. make dev {variable}={port + 100}\n"
+    )
     assert "Traceback" not in finished.stderr
 
 
