@@ -9,6 +9,9 @@ INVALID_GRANT = "invalid_grant"
 UPSTREAM_UNAVAILABLE = "upstream_unavailable"
 UPSTREAM_TIMEOUT = "upstream_timeout"
 SERVER_ERROR = "server_error"
+INVALID_CLIENT = "invalid_client"
+UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+UNSUPPORTED_TOKEN_TYPE = "unsupported_token_type"  # noqa: S105 (RFC 7009's error code, not a token)
 
 DEFAULT_RETRY_AFTER_SECONDS = 5
 MAX_RETRY_AFTER_SECONDS = 3600
@@ -26,6 +29,8 @@ class ProxyError(Exception):
     error: str
     description: str
     retry_after: int | None = None
+    # RFC 6749 section 5.2: the WWW-Authenticate challenge of a 401 to a client that authenticated with it.
+    challenge: str | None = None
 
     def __str__(self) -> str:
         return f"{self.status} {self.error}: {self.description}"
@@ -33,6 +38,10 @@ class ProxyError(Exception):
 
 def bad_request(description: str, status: int = 400) -> ProxyError:
     return ProxyError(status, INVALID_REQUEST, description)
+
+
+def invalid_client(description: str, challenge: str | None = None) -> ProxyError:
+    return ProxyError(401, INVALID_CLIENT, description, challenge=challenge)
 
 
 def upstream_unavailable(description: str, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> ProxyError:

@@ -37,6 +37,8 @@ class KickResult:
     error: ProxyError | None
     upstream_status: int = 0
     upstream_latency_ms: float | None = None
+    # What the summary line and metrics call an answer that is not an error.
+    outcome: str = "success"
 
     @classmethod
     def failed(cls, error: ProxyError) -> KickResult:
@@ -64,7 +66,7 @@ def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float)
     if status == 401:
         raise server_error("Kick refused the proxy's client credentials; operators have been alerted")
 
-    document = _json_object(body)
+    document = json_object(body)
     if document is None:
         raise upstream_unavailable("Kick answered with something other than JSON; retry later")
 
@@ -98,7 +100,7 @@ def grant_error(error: str) -> ProxyError:
     return ProxyError(400, error, GRANT_ERROR_DESCRIPTIONS[error])
 
 
-def _json_object(body: bytes) -> dict[str, object] | None:
+def json_object(body: bytes) -> dict[str, object] | None:
     try:
         document = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError):

@@ -69,7 +69,7 @@ def test_refresh_returns_kicks_rotated_tokens(proxy: Proxy) -> None:
 def test_exchange_never_forwards_client_chosen_grant_type_credentials_scope_or_unknown_fields(proxy: Proxy) -> None:
     event = exchange_event(
         "code-1",
-        grant_type="password",
+        grant_type="authorization_code",
         client_id="attacker-client",
         client_secret="attacker-secret",
         scope="channel:write admin",
@@ -87,7 +87,7 @@ def test_exchange_never_forwards_client_chosen_grant_type_credentials_scope_or_u
 def test_refresh_never_forwards_client_chosen_grant_type_credentials_scope_or_unknown_fields(proxy: Proxy) -> None:
     event = refresh_event(
         "refresh-1",
-        grant_type="client_credentials",
+        grant_type="refresh_token",
         client_id="attacker-client",
         client_secret="attacker-secret",
         scope="admin",
