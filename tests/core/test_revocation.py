@@ -160,7 +160,7 @@ def test_kick_not_knowing_the_token_answers_200_as_rfc_7009_says(status: int, do
 
 
 def test_kick_refusing_the_token_type_is_unsupported_token_type() -> None:
-    outcome, error = classified(400, b'{"error": "unsupported_token_type"}', JSON)
+    _, error = classified(400, b'{"error": "unsupported_token_type"}', JSON)
     assert error is not None
     assert (error.status, error.error) == (400, UNSUPPORTED_TOKEN_TYPE)
 
