@@ -151,8 +151,8 @@ def test_every_log_group_has_a_retention(template: dict[str, Any]) -> None:
     groups = resources_of(template, "AWS::Logs::LogGroup")
     own = {name: name.replace("Function", "LogGroup") for name in ROUTES}
     assert {"ApiAccessLogGroup", *own.values()} <= set(groups)
-    for group in groups.values():
-        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    for body in groups.values():
+        assert body["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     for function, group in own.items():
         assert function_settings(template, function)["LoggingConfig"]["LogGroup"] == {"Ref": group}
 
