@@ -56,12 +56,7 @@ def classify(status: int, headers: Mapping[str, str], body: bytes, now: float, l
 
 def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float) -> str:
     """Kick's token JSON exactly as sent, or raise the ProxyError the contract maps the answer to."""
-    if 300 <= status < 400:
-        raise upstream_unavailable("Kick answered with a redirect, which the proxy never follows")
-    if status == 429:
-        raise upstream_unavailable("Kick is rate limiting the proxy; retry later", retry_after(headers, now))
-    if status >= 500:
-        raise upstream_unavailable("Kick's token endpoint is failing; retry later", retry_after(headers, now))
+    refuse_unavailable(status, headers, now, "token")
 
     if status == 401:
         raise server_error("Kick refused the proxy's client credentials; operators have been alerted")
@@ -85,6 +80,16 @@ def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float)
         # Kick's non-standard {"error": "Invalid request"}: it refused the code, verifier or token.
         raise grant_error(INVALID_GRANT)
     raise upstream_unavailable("Kick answered with an unexpected error; retry later")
+
+
+def refuse_unavailable(status: int, headers: Mapping[str, str], now: float, endpoint: str) -> None:
+    """Kick redirecting, rate limiting or failing: 502 upstream_unavailable, passing on its Retry-After."""
+    if 300 <= status < 400:
+        raise upstream_unavailable("Kick answered with a redirect, which the proxy never follows")
+    if status == 429:
+        raise upstream_unavailable("Kick is rate limiting the proxy; retry later", retry_after(headers, now))
+    if status >= 500:
+        raise upstream_unavailable(f"Kick's {endpoint} endpoint is failing; retry later", retry_after(headers, now))
 
 
 GRANT_ERROR_DESCRIPTIONS = {

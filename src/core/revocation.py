@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from core.errors import UNSUPPORTED_TOKEN_TYPE, ProxyError, bad_request, server_error, upstream_unavailable
 from core.grants import required_string
 from core.http_headers import header
-from core.kick_answer import KickResult, json_object, retry_after
+from core.kick_answer import KickResult, json_object, refuse_unavailable
 from core.request_body import Duplicate, Fields
 
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
@@ -69,12 +69,7 @@ def classify_revocation(
 
 def revocation_outcome(status: int, headers: Mapping[str, str], body: bytes, now: float) -> str:
     """REVOKED or TOKEN_UNKNOWN, or raise the ProxyError the contract maps the answer to."""
-    if 300 <= status < 400:
-        raise upstream_unavailable("Kick answered with a redirect, which the proxy never follows")
-    if status == 429:
-        raise upstream_unavailable("Kick is rate limiting the proxy; retry later", retry_after(headers, now))
-    if status >= 500:
-        raise upstream_unavailable("Kick's revocation endpoint is failing; retry later", retry_after(headers, now))
+    refuse_unavailable(status, headers, now, "revocation")
     if _is_html(headers, body):
         raise upstream_unavailable("Kick answered with a web page instead of a revocation; retry later")
     if 200 <= status < 300:
