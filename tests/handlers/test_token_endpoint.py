@@ -9,7 +9,12 @@ from urllib.parse import quote_plus, urlencode
 
 import pytest
 
-from tests.handlers.requests_ import (
+from tests.support.assertions import assert_error, assert_no_store_headers
+from tests.support.events import json_event, rest_event
+from tests.support.kick_stub import Answer, json_answer, token_answer
+from tests.support.logs import CapturedOutput
+from tests.support.proxy import ALLOWED_ORIGIN, CLIENT_ID, REDIRECT_URI, VERIFIER, Proxy
+from tests.support.token_requests import (
     EXCHANGE,
     REFRESH,
     exchange_event,
@@ -17,11 +22,6 @@ from tests.handlers.requests_ import (
     expected_refresh_form,
     refresh_event,
 )
-from tests.support.assertions import assert_error, assert_no_store_headers
-from tests.support.events import json_event, rest_event
-from tests.support.kick_stub import Answer, json_answer, token_answer
-from tests.support.logs import CapturedOutput
-from tests.support.proxy import ALLOWED_ORIGIN, CLIENT_ID, REDIRECT_URI, VERIFIER, Proxy
 
 TOKEN = "/v1/kick/token"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
