@@ -59,7 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 client_id = CLIENT_ID
                 client_secret = os.environ.get("KICK_EMULATOR_CLIENT_SECRET") or secrets.token_urlsafe(24)
                 app = ClientApp(client_id, client_secret, frozenset(redirect_uris))
-                oauth = KickOAuthServer(app, access_token_ttl_seconds=_ttl())
+                oauth = KickOAuthServer(
+                    app,
+                    access_token_ttl_seconds=_ttl(),
+                    refresh_tokens=os.environ.get("KICK_EMULATOR_REFRESH_TOKENS") or "rotating",
+                )
                 emulator = start_emulator(
                     oauth,
                     port=args.emulator_port,

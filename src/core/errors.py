@@ -8,6 +8,9 @@ INVALID_REQUEST = "invalid_request"
 INVALID_GRANT = "invalid_grant"
 UPSTREAM_UNAVAILABLE = "upstream_unavailable"
 UPSTREAM_TIMEOUT = "upstream_timeout"
+# Not an error code clients see (they get upstream_unavailable): the outcome operators see in the log
+# line and metrics when Kick's bot protection refuses the proxy's address, which needs their action.
+UPSTREAM_BLOCKED = "upstream_blocked"
 SERVER_ERROR = "server_error"
 INVALID_CLIENT = "invalid_client"
 UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
@@ -29,6 +32,8 @@ class ProxyError(Exception):
     error: str
     description: str
     retry_after: int | None = None
+    # What the log line and metrics call it, when that is finer than `error` (UPSTREAM_BLOCKED).
+    outcome: str | None = None
     # RFC 6749 section 5.2: the WWW-Authenticate challenge of a 401 to a client that authenticated with it.
     challenge: str | None = None
 
@@ -46,6 +51,16 @@ def invalid_client(description: str, challenge: str | None = None) -> ProxyError
 
 def upstream_unavailable(description: str, retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> ProxyError:
     return ProxyError(502, UPSTREAM_UNAVAILABLE, description, retry_after)
+
+
+def upstream_blocked(retry_after: int = DEFAULT_RETRY_AFTER_SECONDS) -> ProxyError:
+    return ProxyError(
+        502,
+        UPSTREAM_UNAVAILABLE,
+        "Kick refused the proxy's connection; retry later",
+        retry_after,
+        outcome=UPSTREAM_BLOCKED,
+    )
 
 
 def upstream_timeout() -> ProxyError:

@@ -32,7 +32,7 @@ from core.grants import (
     requested_grant_type,
     upstream_form,
 )
-from core.kick_answer import KickResult, classify
+from core.kick_answer import ClientRefused, KickResult, classify
 from core.request_body import ApiRequest, Fields, api_request, parse_fields
 from core.responses import ApiResponse, cors_headers, error_response, json_response, preflight_response
 from core.revocation import classify_revocation, parse_revocation, upstream_revocation_url
@@ -101,7 +101,7 @@ def _handle(event: Mapping[str, Any], serve: Serve, summary: dict[str, Any], sta
             raise bad_request("use POST", status=405)
         result, source = serve(settings, request, parse_fields(request), summary, started)
     except ProxyError as error:
-        return Handled(error_response(error, cors), error.error)
+        return Handled(error_response(error, cors), error.outcome or error.error)
     except (ConfigurationError, CredentialsUnavailable) as failure:
         logger.error("the proxy is misconfigured or cannot read its secret", extra={"reason": str(failure)})
         return Handled(error_response(server_error(), cors), SERVER_ERROR)
@@ -110,7 +110,7 @@ def _handle(event: Mapping[str, Any], serve: Serve, summary: dict[str, Any], sta
         return Handled(error_response(server_error(), cors), SERVER_ERROR)
 
     if result.error is not None:
-        return Handled(error_response(result.error, cors), result.error.error, result)
+        return Handled(error_response(result.error, cors), result.error.outcome or result.error.error, result)
     return Handled(json_response(200, result.body or "", cors), result.outcome, result, source)
 
 
@@ -141,10 +141,10 @@ def _serve_revocation(
         check_client(client, container.credentials.read(settings.secret_id).client_id)
     url = upstream_revocation_url(settings.revoke_url, revocation)
     budget = Budget(started, settings.upstream_timeout_seconds)
-    revoke = _upstream_call(
-        lambda allowance: container.kick.post_revocation(url, allowance), classify_revocation, budget
-    )
-    return revoke(0.0), None
+    result = _ask_kick(partial(container.kick.post_revocation, url), classify_revocation, budget, 0.0)
+    if result.error is not None and result.error.error == SERVER_ERROR:
+        logger.error("Kick refused the proxy's revocation request", extra={"reason": result.error.description})
+    return result, None
 
 
 def _count_and_log(handled: Handled, summary: Mapping[str, Any], started: float) -> None:
@@ -167,35 +167,63 @@ def _count_and_log(handled: Handled, summary: Mapping[str, Any], started: float)
 
 
 def _kick_call(settings: Settings, grant: Grant, credentials: ClientCredentials, budget: Budget) -> KickCall:
-    """What Kick's answer to the grant comes to, keeping `reserve` seconds of the budget for what follows."""
-    form = upstream_form(grant, credentials)
-    return _upstream_call(
-        lambda allowance: container.kick.post_form(settings.token_url, form, allowance), classify, budget
-    )
+    """What Kick's answer to the grant comes to, keeping `reserve` seconds of the budget for what follows.
 
+    When Kick refuses the client credentials, the secret is read again past every cache and, if it
+    changed (a rotation), Kick is asked once more: it authenticates the client before it looks at the
+    grant, so the refused attempt spent no code or refresh token. Once, within the same budget.
+    """
 
-def _upstream_call(send: Callable[[float], KickAnswer], classify_answer: Classifier, budget: Budget) -> KickCall:
-    """One call to Kick within what the budget leaves, `send` given its allowance, its answer classified."""
+    def ask(form: str, reserve: float) -> KickResult:
+        send = partial(container.kick.post_form, settings.token_url, form)
+        return _ask_kick(send, classify, budget, reserve)
 
     def call(reserve: float) -> KickResult:
-        allowance = budget.upstream_allowance(time.monotonic(), reserve)
-        if allowance <= 0:
-            return KickResult.failed(upstream_timeout())
-        try:
-            answer = send(allowance)
-        except ProxyError as unanswered:
-            return KickResult.failed(unanswered)
-        metrics.add_metric(name="upstream_latency", unit=MetricUnit.Milliseconds, value=answer.latency_ms)
-        try:
-            result = classify_answer(answer.status, answer.headers, answer.body, time.time(), answer.latency_ms)
-        except Exception as unexpected:  # Kick did answer: the summary line still says how
-            _log_unexpected(unexpected)
-            return KickResult(None, server_error(), answer.status, round(answer.latency_ms, 1))
+        result = ask(upstream_form(grant, credentials), reserve)
+        if isinstance(result.error, ClientRefused):
+            renewed = _renewed_credentials(settings, credentials, budget, reserve)
+            if renewed is not None:
+                result = ask(upstream_form(grant, renewed), reserve)
         if result.error is not None and result.error.error == SERVER_ERROR:
             logger.error("Kick refused the proxy's client credentials", extra={"reason": result.error.description})
         return result
 
     return call
+
+
+def _ask_kick(
+    send: Callable[[float], KickAnswer], classify_answer: Classifier, budget: Budget, reserve: float
+) -> KickResult:
+    """One call to Kick within what the budget leaves (`send` gets its allowance), its answer classified."""
+    allowance = budget.upstream_allowance(time.monotonic(), reserve)
+    if allowance <= 0:
+        return KickResult.failed(upstream_timeout())
+    try:
+        answer = send(allowance)
+    except ProxyError as unanswered:
+        return KickResult.failed(unanswered)
+    metrics.add_metric(name="upstream_latency", unit=MetricUnit.Milliseconds, value=answer.latency_ms)
+    try:
+        return classify_answer(answer.status, answer.headers, answer.body, time.time(), answer.latency_ms)
+    except Exception as unexpected:  # Kick did answer: the summary line still says how
+        _log_unexpected(unexpected)
+        return KickResult(None, server_error(), answer.status, round(answer.latency_ms, 1))
+
+
+def _renewed_credentials(
+    settings: Settings, refused: ClientCredentials, budget: Budget, reserve: float
+) -> ClientCredentials | None:
+    """The secret's current value if it is not the one Kick refused; None when unchanged or unreadable."""
+    try:
+        renewed = container.credentials.read_again(
+            settings.secret_id, refused, budget.finish_by - reserve - time.monotonic()
+        )
+    except CredentialsUnavailable as failure:
+        logger.warning("reading the secret again failed", extra={"reason": str(failure)})
+        return None
+    if renewed is not None:
+        logger.info("the client secret changed since it was cached; asking Kick again with the new one")
+    return renewed
 
 
 def _log_unexpected(unexpected: Exception) -> None:

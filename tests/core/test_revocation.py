@@ -13,6 +13,7 @@ from core.errors import (
     INVALID_REQUEST,
     SERVER_ERROR,
     UNSUPPORTED_TOKEN_TYPE,
+    UPSTREAM_BLOCKED,
     UPSTREAM_UNAVAILABLE,
     ProxyError,
 )
@@ -230,3 +231,16 @@ def test_every_answer_is_revoked_unknown_or_a_contract_error(status: int, body: 
             (502, UPSTREAM_UNAVAILABLE),
         }
         assert result.error.status != 502 or result.error.retry_after is not None
+
+
+def test_kicks_bot_protection_page_is_upstream_blocked_as_on_the_token_endpoint() -> None:
+    page = b"<!DOCTYPE html><html><title>Just a moment...</title></html>"
+    _, error = classified(403, page, {"Content-Type": "text/html", "cf-mitigated": "challenge"})
+    assert error is not None
+    assert (error.status, error.error, error.outcome) == (502, UPSTREAM_UNAVAILABLE, UPSTREAM_BLOCKED)
+
+
+def test_an_outage_404_is_502_with_retry_after_as_on_the_token_endpoint() -> None:
+    _, error = classified(404, b"<html>404</html>", {"Content-Type": "text/html", "Retry-After": "9"})
+    assert error is not None
+    assert (error.status, error.retry_after) == (502, 9)

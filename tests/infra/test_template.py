@@ -90,7 +90,7 @@ def test_each_function_is_routed_post_and_preflight_on_the_templates_own_api(tem
     for name, (_handler, path) in ROUTES.items():
         events = template["Resources"][name]["Properties"]["Events"].values()
         routes = {(event["Properties"]["Method"], event["Properties"]["Path"]) for event in events}
-        assert routes == {("POST", path), ("OPTIONS", path)}
+        assert routes == {("POST", path), ("OPTIONS", path), ("ANY", path)}
         for event in events:
             assert event["Type"] == "Api"
             assert event["Properties"]["RestApiId"] == {"Ref": "ProxyApi"}
