@@ -26,6 +26,7 @@ from local.local_aws import LocalAws
 from local.template import load_template, parameter_default, replay_table_layout
 
 KICK_TOKEN_URL = "https://id.kick.com/oauth/token"  # noqa: S105 (a URL)
+KICK_REVOKE_URL = "https://id.kick.com/oauth/revoke"
 
 
 class UsageError(Exception):
@@ -122,6 +123,7 @@ def serve(api_port: int, emulator_port: int, replay_window: bool, quiet: bool) -
             if real_id and real_secret:
                 client_id, client_secret = real_id, real_secret
                 token_url = os.environ.get("KICK_TOKEN_URL") or KICK_TOKEN_URL
+                revoke_url = os.environ.get("KICK_REVOKE_URL") or KICK_REVOKE_URL
                 emulator_url = None
             else:
                 client_id = CLIENT_ID
@@ -143,6 +145,7 @@ def serve(api_port: int, emulator_port: int, replay_window: bool, quiet: bool) -
                 running.callback(emulator.stop)
                 emulator_url = emulator.base_url
                 token_url = f"{emulator_url}/oauth/token"
+                revoke_url = f"{emulator_url}/oauth/revoke"
 
             aws.put_credentials(SECRET_ID, client_id, client_secret)
             apply(
@@ -153,6 +156,7 @@ def serve(api_port: int, emulator_port: int, replay_window: bool, quiet: bool) -
                     origins=_list(os.environ.get("ALLOWED_ORIGINS", "http://localhost:1420")),
                     replay_table=REPLAY_TABLE if replay_window else None,
                     replay_window_seconds=replay_seconds,
+                    revoke_url=revoke_url,
                 )
             )
             with listening(api_port, "LOCAL_API_PORT"):
@@ -207,7 +211,10 @@ Kick's faults (docs/local-development.md, "Fault switches"):
     printed = "its JSON summary line and its metrics line" + ("" if quiet else ", and one access line per HTTP request")
     return f"""
 kick-oauth-proxy local development
-  Proxy API      {api_url}/v1/kick/exchange  and  {api_url}/v1/kick/refresh
+  Proxy API      {api_url}
+    token URL      {api_url}/v1/kick/token   (RFC 6749: code exchange and refresh)
+    revocation URL {api_url}/v1/kick/revoke  (RFC 7009)
+    also           /v1/kick/exchange and /v1/kick/refresh
   {kick}
   Secrets        moto Secrets Manager (secret {SECRET_ID})
   Replay window  {window}

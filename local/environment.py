@@ -31,8 +31,12 @@ def proxy_environment(
     origins: Iterable[str] = DEFAULT_ORIGINS,
     replay_table: str | None = None,
     replay_window_seconds: str = "60",
+    revoke_url: str | None = None,
 ) -> dict[str, str]:
-    """What the template's Globals give both functions, pointed at moto; `replay_table` None: the window is off."""
+    """What the template's Globals give the functions, pointed at moto; `replay_table` None: the window is off.
+
+    `revoke_url` defaults to the revocation endpoint beside `token_url` (Kick's /oauth/revoke).
+    """
     return {
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": aws_endpoint,
         "AWS_ENDPOINT_URL_DYNAMODB": aws_endpoint,
@@ -44,6 +48,7 @@ def proxy_environment(
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "KICK_SECRET_ID": secret_id,
         "KICK_TOKEN_URL": token_url,
+        "KICK_REVOKE_URL": revoke_url or revoke_url_beside(token_url),
         "ALLOWED_REDIRECT_URIS": ",".join(redirect_uris),
         "ALLOWED_ORIGINS": ",".join(origins),
         "POWERTOOLS_SERVICE_NAME": "kick-oauth-proxy",
@@ -51,6 +56,12 @@ def proxy_environment(
         "REPLAY_TABLE_NAME": replay_table or "",
         "REPLAY_WINDOW_SECONDS": replay_window_seconds,
     }
+
+
+def revoke_url_beside(token_url: str) -> str:
+    """Kick serves /oauth/revoke beside /oauth/token; the emulator does the same."""
+    base, _, _ = token_url.rpartition("/oauth/token")
+    return f"{base}/oauth/revoke" if base else token_url.rsplit("/", 1)[0] + "/revoke"
 
 
 def apply(environment: dict[str, str], target: MutableMapping[str, str] = os.environ) -> None:

@@ -1,4 +1,4 @@
-"""Faults the Kick emulator can inject into its token endpoint, for trying the proxy's failure paths by hand.
+"""Faults the Kick emulator can inject into its token and revocation endpoints, for trying failure paths by hand.
 
 Set at start-up through environment variables or at run time through the emulator's admin endpoint
 (`/_emulator/faults`); see docs/local-development.md.
@@ -30,7 +30,7 @@ class Faults:
     html: bool = False  # answer an HTML page (Cloudflare-like): 403, or `status` when set
     drip_ms: int = 0  # send the body one byte at a time, this far apart
     retry_after: str | None = None  # Retry-After header on a fault answer
-    times: int | None = None  # apply to this many token requests, then clear; None: until cleared
+    times: int | None = None  # apply to this many token or revocation requests, then clear; None: until cleared
     answer: str | None = None  # one of ANSWER_SHAPES instead of the real answer
 
     @property

@@ -110,7 +110,7 @@ class KickEmulatorHandler(KeepAliveHandler):
         if url.path == "/oauth/token":
             self._token(body)
         elif url.path == "/oauth/revoke":
-            self._answer_refusals(lambda: self._revoke(url.query))
+            self._with_faults(lambda: self._revoke_answer(url.query))
         elif url.path == "/oauth/token/introspect":
             self._answer_refusals(lambda: self._json(200, self.server.oauth.introspect(self.headers["Authorization"])))
         elif url.path == FAULTS_PATH:
@@ -125,11 +125,22 @@ class KickEmulatorHandler(KeepAliveHandler):
         else:
             self._not_found()
 
-    def _revoke(self, query: str) -> None:
-        self.server.oauth.revoke(parse_qs(query, keep_blank_values=True))
-        self.send_answer(200, [("Content-Type", "text/plain; charset=utf-8")], b"OK")
+    def _revoke_answer(self, query: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Kick's documented revocation: the token (and hint) in the query string, `OK` on success."""
+        try:
+            self.server.oauth.revoke(parse_qs(query, keep_blank_values=True))
+        except KickRefusal as refusal:
+            return refusal.status, JSON_HEADERS, json.dumps(refusal.body).encode()
+        return 200, [("Content-Type", "text/plain; charset=utf-8")], b"OK"
 
     def _token(self, body: bytes) -> None:
+        def answer() -> tuple[int, list[tuple[str, str]], bytes]:
+            status, payload = self._token_answer(body)
+            return status, JSON_HEADERS, json.dumps(payload).encode()
+
+        self._with_faults(answer)
+
+    def _with_faults(self, answer: Callable[[], tuple[int, list[tuple[str, str]], bytes]]) -> None:
         faults = self.server.faults.take()
         if faults.latency_ms and self.server.stopping.wait(faults.latency_ms / 1000):
             return
@@ -141,8 +152,8 @@ class KickEmulatorHandler(KeepAliveHandler):
         if faults.status or faults.html:
             self._fault_answer(faults)
             return
-        status, payload = self._token_answer(body)
-        self._send(status, JSON_HEADERS, json.dumps(payload).encode(), faults.drip_ms)
+        status, headers, body = answer()
+        self._send(status, headers, body, faults.drip_ms)
 
     def _token_answer(self, body: bytes) -> tuple[int, dict[str, Any]]:
         media_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()

@@ -74,6 +74,7 @@ class _AccessToken:
     scope: str
     expires_at: float
     revoked: bool = False
+    grant_id: str = ""  # the sign-in it comes from: one code redemption and every refresh after it
 
 
 @dataclass
@@ -81,6 +82,7 @@ class _RefreshToken:
     client_id: str
     scope: str
     access_token: str
+    grant_id: str
     active: bool = True
 
 
@@ -176,7 +178,11 @@ class KickOAuthServer:
             return self._app_token()
 
     def revoke(self, params: Params) -> None:
-        """Revoke an access or refresh token; a token the server does not know is not an error (RFC 7009)."""
+        """Revoke an access or refresh token; a token the server does not know is not an error (RFC 7009).
+
+        Revoking a refresh token also ends every access token of the same sign-in, as Kick's
+        documentation asks and RFC 7009 section 2.1 recommends.
+        """
         token = required(params, "token")
         if single(params, "token_hint_type") not in (None, "access_token", "refresh_token"):
             raise KickRefusal()
@@ -184,7 +190,9 @@ class KickOAuthServer:
             refresh = self._refresh.get(token)
             if refresh is not None:
                 refresh.active = False
-                token = refresh.access_token
+                for issued in self._access.values():
+                    if issued.grant_id == refresh.grant_id:
+                        issued.revoked = True
             access = self._access.get(token)
             if access is not None:
                 access.revoked = True
@@ -230,7 +238,7 @@ class KickOAuthServer:
             or not hmac.compare_digest(s256(verifier), record.code_challenge)
         ):
             raise KickRefusal()
-        return self._user_tokens(record.scope)
+        return self._user_tokens(record.scope, grant_id=secrets.token_hex(8))
 
     def _rotate(self, form: Params) -> dict[str, Any]:
         record = self._refresh.get(required(form, "refresh_token"))
@@ -238,17 +246,18 @@ class KickOAuthServer:
             raise KickRefusal()
         if self.refresh_tokens == "rotating":
             record.active = False
-        return self._user_tokens(record.scope)
+        return self._user_tokens(record.scope, record.grant_id)
 
-    def _user_tokens(self, scope: str) -> dict[str, Any]:
+    def _user_tokens(self, scope: str, grant_id: str) -> dict[str, Any]:
         access_token, refresh_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         self._access[access_token] = _AccessToken(
             client_id=self.app.client_id,
             token_type="user",  # noqa: S106 (a token kind)
             scope=scope,
             expires_at=self._clock() + self._access_ttl,
+            grant_id=grant_id,
         )
-        self._refresh[refresh_token] = _RefreshToken(self.app.client_id, scope, access_token)
+        self._refresh[refresh_token] = _RefreshToken(self.app.client_id, scope, access_token, grant_id)
         return {
             "access_token": access_token,
             "token_type": "Bearer",

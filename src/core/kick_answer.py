@@ -48,6 +48,8 @@ class KickResult:
     error: ProxyError | None
     upstream_status: int = 0
     upstream_latency_ms: float | None = None
+    # What the summary line and metrics call an answer that is not an error.
+    outcome: str = "success"
 
     @classmethod
     def failed(cls, error: ProxyError) -> KickResult:
@@ -69,21 +71,13 @@ def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float)
     Each shape Kick is known to answer (its issue tracker, KickEngineering/KickDevDocs) is decided on
     purpose here; README's error table lists them.
     """
-    if 300 <= status < 400:
-        raise upstream_unavailable("Kick answered with a redirect, which the proxy never follows")
-    if status == 429:
-        raise upstream_unavailable("Kick is rate limiting the proxy; retry later", retry_after(headers, now))
-    if status >= 500:
-        raise upstream_unavailable("Kick's token endpoint is failing; retry later", retry_after(headers, now))
-    if status == 404:
-        # #421: every OAuth path answered 404 for days during an outage, whatever the request.
-        raise upstream_unavailable("Kick's token endpoint answered 404; retry later", retry_after(headers, now))
+    refuse_unavailable(status, headers, now, "token")
 
     if status == 401:
         raise client_refused()
 
-    document = _json_object(body)
-    if status == 403 and (document is None or not _names_an_rfc_error(document)):
+    document = json_object(body)
+    if status == 403 and (document is None or not names_an_rfc_error(document)):
         # #148: Cloudflare answers datacenter addresses, Lambda's among them, with a block or challenge page.
         raise upstream_blocked(retry_after(headers, now))
     if status == 400 and not body.strip():
@@ -109,7 +103,20 @@ def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float)
     raise upstream_unavailable("Kick answered with an unexpected error; retry later")
 
 
-def _names_an_rfc_error(document: Mapping[str, object]) -> bool:
+def refuse_unavailable(status: int, headers: Mapping[str, str], now: float, endpoint: str) -> None:
+    """Kick redirecting, rate limiting, failing or gone: 502 upstream_unavailable, passing on its Retry-After."""
+    if 300 <= status < 400:
+        raise upstream_unavailable("Kick answered with a redirect, which the proxy never follows")
+    if status == 429:
+        raise upstream_unavailable("Kick is rate limiting the proxy; retry later", retry_after(headers, now))
+    if status >= 500:
+        raise upstream_unavailable(f"Kick's {endpoint} endpoint is failing; retry later", retry_after(headers, now))
+    if status == 404:
+        # #421: every OAuth path answered 404 for days during an outage, whatever the request.
+        raise upstream_unavailable(f"Kick's {endpoint} endpoint answered 404; retry later", retry_after(headers, now))
+
+
+def names_an_rfc_error(document: Mapping[str, object]) -> bool:
     error = document.get("error")
     return error == "invalid_client" or (isinstance(error, str) and error in CLIENT_ERROR_CODES)
 
@@ -127,7 +134,7 @@ def grant_error(error: str) -> ProxyError:
     return ProxyError(400, error, GRANT_ERROR_DESCRIPTIONS[error])
 
 
-def _json_object(body: bytes) -> dict[str, object] | None:
+def json_object(body: bytes) -> dict[str, object] | None:
     try:
         document = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError):

@@ -148,6 +148,8 @@ def test_make_dev_serves_a_whole_sign_in_and_stops_on_ctrl_c(dev_runner: tuple[D
         runner.banner
     )
     assert f"curl -s -X POST {runner.emulator_url}/_emulator/faults -d" in runner.banner
+    assert f"{runner.api_url}/v1/kick/token " in runner.banner
+    assert f"{runner.api_url}/v1/kick/revoke " in runner.banner
 
     login = client(runner, redirect_uri, tmp_path / "tokens.json", "login", "--follow-redirect", "--timeout", "10")
     assert login.returncode == 0, login.stderr

@@ -132,3 +132,17 @@ def _latency(milliseconds: int, times: int) -> Any:
     from local.faults import Faults
 
     return Faults(latency_ms=milliseconds, times=times)
+
+
+def test_the_token_endpoint_rides_a_rotation_the_same_way(rotation: Rotation) -> None:
+    warm = rotation.sign_in()
+    assert warm.status == 200  # the old secret is now cached in the container
+
+    rotation.rotate_at_kick(ROTATED_SECRET)
+    rotation.put_secret(ROTATED_SECRET)
+    calls_before = rotation.kick.token_requests
+    fields = {"grant_type": "refresh_token", "refresh_token": warm.json["refresh_token"], "client_id": CLIENT_ID}
+    answer = rotation.proxy.token(json_event("/v1/kick/token", fields))
+
+    assert answer.status == 200, answer.body
+    assert rotation.kick.token_requests - calls_before == 2  # refused with the old secret, then the new one

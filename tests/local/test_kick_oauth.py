@@ -208,6 +208,21 @@ def test_revoking_a_refresh_token_kills_it_and_its_access_token(kick: KickOAuthS
     assert refused(lambda: kick.token(reuse)).status == 400
 
 
+def test_revoking_a_refresh_token_ends_every_access_token_of_its_sign_in_and_no_other(
+    kick: KickOAuthServer,
+) -> None:
+    first = redeem(kick, code_from(kick.authorize(authorize_params())))
+    second = kick.token(form(grant_type="refresh_token", refresh_token=str(first["refresh_token"])))
+    other_sign_in = redeem(kick, code_from(kick.authorize(authorize_params())))
+
+    kick.revoke({"token": [str(second["refresh_token"])]})
+
+    for ended in (first, second):
+        assert kick.introspect(f"Bearer {ended['access_token']}")["data"]["active"] is False
+    assert kick.introspect(f"Bearer {other_sign_in['access_token']}")["data"]["active"] is True
+    assert kick.token(form(grant_type="refresh_token", refresh_token=str(other_sign_in["refresh_token"])))
+
+
 def test_revoking_an_access_token_leaves_the_refresh_token(kick: KickOAuthServer) -> None:
     tokens = redeem(kick, code_from(kick.authorize(authorize_params())))
     kick.revoke({"token": [str(tokens["access_token"])]})

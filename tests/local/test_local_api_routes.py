@@ -121,9 +121,7 @@ def test_a_specific_gateway_response_in_the_template_wins_over_default_4xx() -> 
                 "MISSING_AUTHENTICATION_TOKEN": {
                     "StatusCode": "404",
                     "ResponseParameters": {"Headers": {"Cache-Control": "'no-store'", "X-Route": "'none'"}},
-                    "ResponseTemplates": {
-                        "application/json": '{"error":"not_found","type":"$context.error.responseType"}'
-                    },
+                    "ResponseTemplates": {"application/json": NOT_FOUND_TEMPLATE},
                 }
             }
         )
