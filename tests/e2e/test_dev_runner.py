@@ -23,6 +23,7 @@ import requests
 from desktop_client.authorize import authorize_url
 from desktop_client.pkce import code_challenge, code_verifier
 from tests.e2e.conftest import free_port
+from tests.support.processes import run_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -169,20 +170,11 @@ def test_make_dev_serves_a_whole_sign_in_and_stops_on_ctrl_c(dev_runner: tuple[D
 def test_make_dev_says_which_port_is_busy_instead_of_a_traceback(
     variable: str, busy_option: str, free_option: str
 ) -> None:
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("LOCAL_", "KICK_"))}
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        finished = subprocess.run(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "local", busy_option, str(port), free_option, "0"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        finished = run_module("local", busy_option, str(port), free_option, "0", drop=("LOCAL_", "KICK_"))
 
     assert finished.returncode == 1
     assert finished.stderr == (
@@ -276,16 +268,7 @@ def test_the_replay_window_switch_turns_it_off(tmp_path: Path) -> None:
     ],
 )
 def test_make_dev_names_a_bad_setting_in_one_line(arguments: list[str], variables: dict[str, str], named: str) -> None:
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("LOCAL_", "KICK_"))}
-    finished = subprocess.run(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-m", "local", *arguments],
-        cwd=ROOT,
-        env={**env, **variables},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    finished = run_module("local", *arguments, drop=("LOCAL_", "KICK_"), variables=variables)
 
     assert finished.returncode == 1
     assert finished.stderr.count("\n") == 1

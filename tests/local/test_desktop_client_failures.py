@@ -7,11 +7,9 @@ The client runs as a subprocess, so anything it would print as a traceback shows
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from desktop_client.failures import EXIT_FAILED, EXIT_OK, EXIT_RETRY_LATER, EXIT
 from desktop_client.token_store import FileTokenStore, account
 from desktop_client.tokens import StoredTokens
 from tests.support.kick_stub import Answer, KickStub, html_answer, json_answer, token_answer
+from tests.support.processes import run_module
 from tests.support.sockets import SilentServer, closed_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,17 +31,7 @@ CLIENT_VARIABLES = ("KICK_PROXY_URL", "KICK_AUTHORIZE_URL", "KICK_CLIENT_ID", "K
 
 
 def client(*arguments: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    env = {name: value for name, value in os.environ.items() if name not in CLIENT_VARIABLES}
-    env.update(variables)
-    return subprocess.run(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-m", "desktop_client", *arguments],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return run_module("desktop_client", *arguments, drop=CLIENT_VARIABLES, variables=variables, timeout=30)
 
 
 def one_line_error(finished: subprocess.CompletedProcess[str]) -> str:
