@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -27,8 +28,8 @@ class CredentialsUnavailable(Exception):
 class _Read:
     """One GetSecretValue in flight, which any request may wait on."""
 
-    def __init__(self) -> None:
-        self.started = time.monotonic()
+    def __init__(self, started: float) -> None:
+        self.started = started
         self.done = threading.Event()
         self.credentials: ClientCredentials | None = None
         self.failure = ""
@@ -46,11 +47,13 @@ class ClientCredentialsReader:
     answer would hold the request for minutes, so the request waits at most SECRET_READ_SECONDS and the
     read goes on in its own thread. Single flight: a request that finds a read in flight joins it
     instead of starting another, so a dripping Secrets Manager costs one thread and one socket, not one
-    per request. A warm call returns the cached credentials without any thread.
+    per request. A warm call returns the cached credentials without any thread. `clock` (monotonic
+    seconds) times the cache, so a test can make a read take minutes without waiting for them.
     """
 
-    def __init__(self, boto3_session: Any | None = None) -> None:
+    def __init__(self, boto3_session: Any | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._boto3_session = boto3_session
+        self._clock = clock
         self._provider: SecretsProvider | None = None
         self._lock = threading.Lock()
         self._fresh: dict[str, tuple[float, ClientCredentials]] = {}
@@ -62,7 +65,7 @@ class ClientCredentialsReader:
 
     def read(self, secret_id: str) -> ClientCredentials:
         fresh = self._fresh.get(secret_id)
-        if fresh is not None and time.monotonic() < fresh[0]:
+        if fresh is not None and self._clock() < fresh[0]:
             return fresh[1]
         return self._fetch(secret_id, SECRET_READ_SECONDS)
 
@@ -77,7 +80,7 @@ class ClientCredentialsReader:
             self._secrets_provider()
             read = self._in_flight.get(secret_id)
             if read is None:
-                read = self._in_flight[secret_id] = _Read()
+                read = self._in_flight[secret_id] = _Read(self._clock())
                 threading.Thread(target=self._run, args=(secret_id, read), name="secret-read", daemon=True).start()
         if not read.done.wait(max(0.0, seconds)):
             raise CredentialsUnavailable("reading the secret failed (TimeoutError)")
