@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -126,17 +127,21 @@ def test_unknown_paths_are_404(emulator: EmulatorServer) -> None:
 
 
 def test_keep_alive_answers_are_fast(emulator: EmulatorServer) -> None:
+    seconds: list[float] = []
     with requests.Session() as session:
         token(emulator, grant_type="client_credentials")
-        started = time.monotonic()
         for _ in range(10):
+            started = time.monotonic()
             answer = session.post(
                 f"{emulator.base_url}/oauth/token",
                 data={"grant_type": "client_credentials", "client_id": "local-dev-client", "client_secret": SECRET},
                 timeout=5,
             )
+            seconds.append(time.monotonic() - started)
             assert answer.status_code == 200
-    assert (time.monotonic() - started) / 10 < 0.03  # no ~40 ms delayed-ACK stall per answer
+    # No ~40 ms delayed-ACK stall per answer. The median: a stall would hold every answer, while a loaded
+    # machine holds only a few (the mean let one descheduled answer fail the test).
+    assert statistics.median(seconds) < 0.03, seconds
 
 
 def test_faults_are_set_read_and_cleared_over_http(emulator: EmulatorServer) -> None:
