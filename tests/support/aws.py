@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -20,6 +23,7 @@ DUMMY_AWS_ENV = {
 
 class MotoServer:
     def __init__(self) -> None:
+        _make_dynamodb_item_calls_atomic()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 
     def start(self) -> MotoServer:
@@ -45,6 +49,33 @@ class MotoServer:
             return str(client.create_secret(Name=secret_id, SecretString=secret_string)["ARN"])
         except client.exceptions.ResourceExistsException:
             return str(client.put_secret_value(SecretId=secret_id, SecretString=secret_string)["ARN"])
+
+
+_DYNAMODB_ITEMS = threading.RLock()
+_DYNAMODB_ITEM_METHODS = ("put_item", "update_item", "delete_item", "transact_write_items", "get_item")
+
+
+def _make_dynamodb_item_calls_atomic() -> None:
+    """DynamoDB checks a condition and writes atomically; moto checks, then writes, on whichever server thread
+    the request landed, so two concurrent conditional puts could both succeed (seen under load: two replay
+    window owners, two calls to Kick). One lock across moto's item calls, reads included, restores DynamoDB's
+    guarantee."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in _DYNAMODB_ITEM_METHODS:
+        method = getattr(DynamoDBBackend, name)
+        if not getattr(method, "atomic", False):
+            setattr(DynamoDBBackend, name, _atomic(method))
+
+
+def _atomic(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def under_lock(*args: Any, **kwargs: Any) -> Any:
+        with _DYNAMODB_ITEMS:
+            return method(*args, **kwargs)
+
+    under_lock.atomic = True  # type: ignore[attr-defined]
+    return under_lock
 
 
 def _credentials() -> dict[str, str]:

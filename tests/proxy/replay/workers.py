@@ -23,6 +23,7 @@ class ProcessAnswer:
     replay: str | None  # None: the summary line names no source (error answers do not)
     started: float
     finished: float
+    replay_failures: tuple[str, ...] = ()  # why the window was unavailable, from its warning lines
 
 
 def invoke_when_released(env: dict[str, str], function: str, event: dict[str, Any], barrier: Any, results: Any) -> None:
@@ -48,13 +49,17 @@ def invoke_when_released(env: dict[str, str], function: str, event: dict[str, An
     started = time.time()
     response = lambda_handler(event, context)
     finished = time.time()
-    [summary] = [
-        line
-        for line in (json.loads(text) for text in output.getvalue().splitlines() if text.startswith("{"))
-        if line.get("message") == "token request finished"
-    ]
+    lines = [json.loads(text) for text in output.getvalue().splitlines() if text.startswith("{")]
+    [summary] = [line for line in lines if line.get("message") == "token request finished"]
+    failures = tuple(
+        f"{line['replay_failure']}: {line['exception_type']} ({line['cause']})"
+        for line in lines
+        if "replay_failure" in line
+    )
     results.put(
-        ProcessAnswer(os.getpid(), response["statusCode"], response["body"], summary.get("replay"), started, finished)
+        ProcessAnswer(
+            os.getpid(), response["statusCode"], response["body"], summary.get("replay"), started, finished, failures
+        )
     )
 
 
