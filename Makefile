@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install test lint lint-template build bench clean dev
+.PHONY: install test lint lint-template build bench bench-record clean dev
 
 # SAM CLI, checkov and zizmor pin conflicting dependencies: each gets its own virtualenv under
 # .venv/tools/<name>/, from requirements-tools/<name>.txt, on first use.
@@ -54,8 +54,14 @@ lint-template: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed $(TOOLS)/zizm
 build: $(TOOLS)/sam/.installed
 	PATH="$(if $(RUNTIME_PYTHON_BIN),$(RUNTIME_PYTHON_BIN):)$$PATH" $(SAM_ENV) $(SAM) build --template template.yaml
 
+# Window on and off against the floor, on loopback and behind latency stand-ins (benchmarks/README.md).
+# Each run goes to benchmarks/results/runs.tmp/ (ignored); only bench-record rewrites the committed record.
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python -m benchmarks.cold_warm
+	$(BIN)/python -m benchmarks.cold_warm $(BENCH_ARGS)
+
+bench-record: install
+	$(BIN)/python -m benchmarks.cold_warm --record $(BENCH_ARGS)
 
 # The proxy on 127.0.0.1:3000 and a Kick emulator on :3001 (real id.kick.com when KICK_CLIENT_ID and
 # KICK_CLIENT_SECRET are set); docs/local-development.md. exec: Ctrl-C and SIGTERM reach Python directly.
