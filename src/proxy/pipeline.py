@@ -23,19 +23,28 @@ from core.kick_answer import KickResult, classify
 from core.request_body import api_request, parse_fields
 from core.responses import ApiResponse, cors_headers, error_response, json_response, preflight_response
 from core.settings import ConfigurationError, Settings, settings_from
+from proxy.adapters.aws_session import AwsSession
 from proxy.adapters.kick import KickClient
 from proxy.adapters.secrets_manager import ClientCredentialsReader, CredentialsUnavailable
 from proxy.observability import SERVICE, code_locations, logger, metrics
 from proxy.replay_window import KickCall, ReplaySource, ReplayWindow
+from proxy.warmup import Warmup
 
 
 @dataclass
 class Container:
-    """What a Lambda container keeps between invocations: one client per outside system."""
+    """What a Lambda container keeps between invocations: one client per outside system, one AWS session."""
 
+    aws: AwsSession = field(default_factory=AwsSession)
     kick: KickClient = field(default_factory=KickClient)
-    credentials: ClientCredentialsReader = field(default_factory=ClientCredentialsReader)
-    replay: ReplayWindow = field(default_factory=lambda: ReplayWindow(logger, metrics))
+    credentials: ClientCredentialsReader = field(init=False)
+    replay: ReplayWindow = field(init=False)
+    warmup: Warmup = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.credentials = ClientCredentialsReader(boto3_session=self.aws)
+        self.replay = ReplayWindow(logger, metrics, self.aws)
+        self.warmup = Warmup(self.kick, self.credentials, self.replay)
 
 
 container = Container()
@@ -53,7 +62,10 @@ class Handled:
 
 def handle_token_request(event: Mapping[str, Any], grant_type: str, parse_grant: GrantParser) -> ApiResponse:
     started = time.monotonic()
-    handled = _handle(event, parse_grant, started)
+    try:
+        handled = _handle(event, parse_grant, started)
+    finally:
+        container.warmup.finish()  # before the answer: nothing of this request runs after it
     _count_and_log(handled, grant_type, started)
     return handled.response
 
@@ -69,6 +81,7 @@ def _handle(event: Mapping[str, Any], parse_grant: GrantParser, started: float) 
         if request.method not in ("POST", ""):
             raise bad_request("use POST", status=405)
         grant = parse_grant(parse_fields(request), settings.allowed_redirect_uris)
+        container.warmup.start(settings, Budget(started, settings.upstream_timeout_seconds))
         credentials = container.credentials.read(settings.secret_id)
         budget = Budget(started, settings.upstream_timeout_seconds)
         call_kick = _kick_call(settings, grant, credentials, budget)

@@ -6,6 +6,8 @@ within REPLAY_WINDOW_SECONDS gets the first answer again, from any container, wi
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -20,6 +22,7 @@ from core.settings import Settings
 from proxy.observability import code_locations
 
 if TYPE_CHECKING:
+    from proxy.adapters.aws_session import AwsSession
     from proxy.adapters.dynamodb import ReplayStore
 
 ReplaySource = Literal["off", "kick", "window", "unavailable"]
@@ -60,11 +63,43 @@ class _Attempt:
 
 
 class ReplayWindow:
-    def __init__(self, logger: Logger, metrics: Metrics) -> None:
+    def __init__(self, logger: Logger, metrics: Metrics, aws: AwsSession) -> None:
         self._logger = logger
         self._metrics = metrics
+        self._aws = aws
         self._store: ReplayStore | None = None
         self._store_settings: tuple[str, int] | None = None
+        # Held while the store is made: answer() waits for a cold request's prepare() rather than make a
+        # second client. Held by prepare() while it warms the connection up: answer() waits for that
+        # only as long as the read may take (one DynamoDB call), then goes on the plain way.
+        self._store_lock = threading.Lock()
+        self._warming = threading.Lock()
+
+    def prepared_for(self, settings: Settings) -> bool:
+        return self._store is not None and self._store_settings == (
+            settings.replay_table_name,
+            settings.replay_window_seconds,
+        )
+
+    def prepare(self, settings: Settings) -> None:
+        """What answer() will need, ahead of it: the window's modules, its DynamoDB client and connection.
+
+        Run by a cold request in the background while the secret is read (proxy.warmup). Best effort:
+        a failure here is answer()'s to meet again, and report, the plain way.
+        """
+        if not settings.replay_table_name:
+            return
+        import core.replay_crypto  # noqa: F401  (imported now, while the request waits)
+
+        with self._warming:
+            with self._store_lock:
+                store = self._store_for_locked(settings.replay_table_name, settings.replay_window_seconds)
+            store.warm_up()
+
+    def _await_warm_up(self, bound: float) -> None:
+        """Let a warm-up read under way finish (within `bound`) so the first write reuses its connection."""
+        if self._warming.acquire(timeout=max(0.0, bound)):
+            self._warming.release()
 
     def answer(
         self,
@@ -85,6 +120,7 @@ class ReplayWindow:
         attempt: _Attempt | None = None
         try:
             store = self._store_for(settings.replay_table_name, settings.replay_window_seconds)
+            self._await_warm_up(min(dynamodb.CALL_SECONDS, finish_by - time.monotonic()))
             attempt = _Attempt(call_kick, dynamodb.CALL_SECONDS)
             body = store.answer(replay_keys(grant, credentials.client_secret), attempt, finish_by)
         except dynamodb.StillInProgress:
@@ -117,10 +153,15 @@ class ReplayWindow:
         return Reply("unavailable", call_kick(0.0))
 
     def _store_for(self, table_name: str, window_seconds: int) -> ReplayStore:
-        if self._store is None or self._store_settings != (table_name, window_seconds):
-            from proxy.adapters.dynamodb import ReplayStore
+        with self._store_lock:
+            return self._store_for_locked(table_name, window_seconds)
 
-            self._store = ReplayStore(table_name, window_seconds)
+    def _store_for_locked(self, table_name: str, window_seconds: int) -> ReplayStore:
+        if self._store is None or self._store_settings != (table_name, window_seconds):
+            from proxy.adapters.dynamodb import BOTO_CONFIG, ReplayStore
+
+            client = self._aws.client("dynamodb", config=BOTO_CONFIG)
+            self._store = ReplayStore(table_name, window_seconds, client)
             self._store_settings = (table_name, window_seconds)
         return self._store
 

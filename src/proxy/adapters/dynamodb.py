@@ -12,7 +12,6 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, cast
 
-import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
 from aws_lambda_powertools.utilities.idempotency.exceptions import BaseError as IdempotencyError
@@ -39,6 +38,8 @@ MAX_POLL_SECONDS = 0.4
 # An in-progress record outlives its owner's deadline by this much, so a slow final write is not
 # mistaken for a crashed owner (whose record a duplicate may then take over).
 IN_PROGRESS_MARGIN_SECONDS = 1.0
+# Read by warm_up(): no record has this id (theirs are 64 hex digits), so the read finds nothing.
+WARM_UP_RECORD_ID = "connection-warm-up"
 
 
 class StillInProgress(Exception):
@@ -97,10 +98,20 @@ def _invoke(call_kick: Callable[[], str]) -> str:
 class ReplayStore:
     """One per container: a DynamoDB client and Powertools persistence layer for one table and window."""
 
-    def __init__(self, table_name: str, window_seconds: int) -> None:
-        client = boto3.session.Session().client("dynamodb", config=BOTO_CONFIG)
+    def __init__(self, table_name: str, window_seconds: int, client: Any) -> None:
+        """`client`: a DynamoDB client made with BOTO_CONFIG."""
+        self._client = client
+        self._table_name = table_name
         self._persistence = _KeyedDynamoDBPersistence(table_name=table_name, boto3_client=client)
         self._window_seconds = window_seconds
+
+    def warm_up(self) -> None:
+        """Open the client's connection, and run botocore's first-request set-up, with a read of no record.
+
+        A cold request does this while it waits for its secret: the record's id is keyed with that
+        secret, so its first write cannot go earlier. Bounded by BOTO_CONFIG (one attempt, CALL_SECONDS).
+        """
+        self._client.get_item(TableName=self._table_name, Key={"id": {"S": WARM_UP_RECORD_ID}})
 
     def answer(self, keys: ReplayKeys, call_kick: Callable[[], str], finish_by: float) -> str:
         """The stored answer for this request, or call_kick's, stored when it returns.

@@ -44,6 +44,10 @@ class ClientCredentialsReader:
     def provider_created(self) -> bool:
         return self._provider is not None
 
+    def prepare(self) -> None:
+        """Create the client now (a cold request does, before starting its background warm-up)."""
+        self._secrets_provider()
+
     def read(self, secret_id: str) -> ClientCredentials:
         read_started = time.monotonic()
         fresh = self._fresh.get(secret_id)

@@ -1,0 +1,71 @@
+"""A cold request's waits, overlapped: what does not need the secret starts while Secrets Manager answers.
+
+Without it a cold request pays, one after another: Secrets Manager's client and round trip, the replay
+window's imports, DynamoDB's client and connection, and Kick's connection (TCP, TLS). None of the
+latter needs the secret, so `Warmup.start` sets them going in the background as soon as the request
+is known to be valid (docs/performance.md has the timeline and the figures):
+
+- `KickClient.preconnect`: Kick's connection, opened in its own thread, nothing sent on it;
+- `ReplayWindow.prepare` (window on): the window's imports, its DynamoDB client from the container's
+  one AWS session, and its connection (a read of no record), in another thread.
+
+Every step is best effort and bounded by the request's deadline: the request uses what is ready when
+it needs it, waits for what is under way (the same work it would otherwise start then), and meets any
+failure again the plain way, where it is reported as without the warm-up. `finish()` runs before the
+request answers: it cancels a preconnect the request did not use and joins every thread, so no thread,
+socket or lock outlives the request and nothing runs after the answer (Lambda freezes the container).
+A warm request (fresh connection, client already made) starts nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+
+from core.budget import Budget
+from core.settings import Settings
+from proxy.adapters.kick import KickClient
+from proxy.adapters.secrets_manager import ClientCredentialsReader
+from proxy.replay_window import ReplayWindow
+
+
+class Warmup:
+    """One per container (the pipeline's Container): the background steps of the request in flight."""
+
+    def __init__(self, kick: KickClient, credentials: ClientCredentialsReader, replay: ReplayWindow) -> None:
+        self._kick = kick
+        self._credentials = credentials
+        self._replay = replay
+        self._threads: list[threading.Thread] = []
+        self._finish_by = 0.0
+
+    def start(self, settings: Settings, budget: Budget) -> None:
+        """Start what this request will need and the container does not have yet."""
+        now = time.monotonic()
+        self._finish_by = budget.finish_by
+        self._kick.preconnect(settings.token_url, budget.upstream_allowance(now))
+        # The secret's client first, on this thread, while Kick's handshake runs: the read is the critical
+        # path, and the GIL would otherwise share the client's creation with the window's preparation.
+        with contextlib.suppress(Exception):  # a failure is the read's to report
+            self._credentials.prepare()
+        if settings.replay_table_name and not self._replay.prepared_for(settings):
+            self._threads.append(_background("replay-prepare", lambda: self._replay.prepare(settings)))
+
+    def finish(self) -> None:
+        """End whatever the request did not use, before it answers."""
+        self._kick.cancel_preconnect()
+        threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join(max(0.0, self._finish_by - time.monotonic()))
+
+
+def _background(name: str, step: Callable[[], None]) -> threading.Thread:
+    def run() -> None:
+        with contextlib.suppress(Exception):  # best effort: the request meets, and reports, the same failure itself
+            step()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
