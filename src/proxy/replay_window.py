@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -67,39 +67,52 @@ class ReplayWindow:
         self._logger = logger
         self._metrics = metrics
         self._aws = aws
+        self._client: Any = None
         self._store: ReplayStore | None = None
         self._store_settings: tuple[str, int] | None = None
-        # Held while the store is made: answer() waits for a cold request's prepare() rather than make a
-        # second client. Held by prepare() while it warms the connection up: answer() waits for that
-        # only as long as the read may take (one DynamoDB call), then goes on the plain way.
+        # Held while the client (or the store) is made: answer() waits for a cold request's
+        # connect() rather than make a second client. Held by connect() while it warms the connection
+        # up: answer() waits for that only as long as the read may take, then goes on the plain way.
+        self._client_lock = threading.Lock()
         self._store_lock = threading.Lock()
         self._warming = threading.Lock()
 
-    def prepared_for(self, settings: Settings) -> bool:
-        return self._store is not None and self._store_settings == (
-            settings.replay_table_name,
-            settings.replay_window_seconds,
-        )
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
 
-    def prepare(self, settings: Settings) -> None:
-        """What answer() will need, ahead of it: the window's modules, its DynamoDB client and connection.
+    def connect(self, settings: Settings, while_connecting: Callable[[], None] = lambda: None) -> None:
+        """Make the DynamoDB client and open its connection ahead of answer() (a cold request's warm-up).
 
-        Run by a cold request in the background while the secret is read (proxy.warmup). Best effort:
-        a failure here is answer()'s to meet again, and report, the plain way.
+        Run in the background while the secret is read (proxy.warmup), which starts the window's imports
+        (`while_connecting`) once the client is made. Best effort: a failure here is answer()'s to meet
+        again, and report, the plain way.
         """
         if not settings.replay_table_name:
             return
-        import core.replay_crypto  # noqa: F401  (imported now, while the request waits)
+        from proxy.adapters.dynamodb_connection import warm_up
 
         with self._warming:
-            with self._store_lock:
-                store = self._store_for_locked(settings.replay_table_name, settings.replay_window_seconds)
-            store.warm_up()
+            client = self._dynamodb_client()
+            while_connecting()
+            warm_up(client, settings.replay_table_name)
+
+    def load(self) -> None:
+        """Import the window's modules ahead of answer(), in the background, while connect() waits on DynamoDB."""
+        import proxy.adapters.dynamodb  # noqa: F401
 
     def _await_warm_up(self, bound: float) -> None:
         """Let a warm-up read under way finish (within `bound`) so the first write reuses its connection."""
         if self._warming.acquire(timeout=max(0.0, bound)):
             self._warming.release()
+
+    def _dynamodb_client(self) -> Any:
+        with self._client_lock:
+            if self._client is None:
+                from proxy.adapters.dynamodb_connection import BOTO_CONFIG
+
+                self._client = self._aws.client("dynamodb", config=BOTO_CONFIG)
+            return self._client
 
     def answer(
         self,
@@ -154,16 +167,12 @@ class ReplayWindow:
 
     def _store_for(self, table_name: str, window_seconds: int) -> ReplayStore:
         with self._store_lock:
-            return self._store_for_locked(table_name, window_seconds)
+            if self._store is None or self._store_settings != (table_name, window_seconds):
+                from proxy.adapters.dynamodb import ReplayStore
 
-    def _store_for_locked(self, table_name: str, window_seconds: int) -> ReplayStore:
-        if self._store is None or self._store_settings != (table_name, window_seconds):
-            from proxy.adapters.dynamodb import BOTO_CONFIG, ReplayStore
-
-            client = self._aws.client("dynamodb", config=BOTO_CONFIG)
-            self._store = ReplayStore(table_name, window_seconds, client)
-            self._store_settings = (table_name, window_seconds)
-        return self._store
+                self._store = ReplayStore(table_name, window_seconds, self._dynamodb_client())
+                self._store_settings = (table_name, window_seconds)
+            return self._store
 
     def _unavailable(self, what: str, problem: BaseException) -> None:
         cause = problem.__cause__ or problem

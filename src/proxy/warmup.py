@@ -6,8 +6,10 @@ latter needs the secret, so `Warmup.start` sets them going in the background as 
 is known to be valid (docs/performance.md has the timeline and the figures):
 
 - `KickClient.preconnect`: Kick's connection, opened in its own thread, nothing sent on it;
-- `ReplayWindow.prepare` (window on): the window's imports, its DynamoDB client from the container's
-  one AWS session, and its connection (a read of no record), in another thread.
+- `ReplayWindow.connect` (window on): its DynamoDB client, from the container's one AWS session, and
+  its connection (a read of no record), in another thread;
+- `ReplayWindow.load` (window on): the window's modules (Powertools Idempotency, `cryptography`),
+  imported in a third thread while the second waits on DynamoDB.
 
 Every step is best effort and bounded by the request's deadline: the request uses what is ready when
 it needs it, waits for what is under way (the same work it would otherwise start then), and meets any
@@ -50,15 +52,20 @@ class Warmup:
         # path, and the GIL would otherwise share the client's creation with the window's preparation.
         with contextlib.suppress(Exception):  # a failure is the read's to report
             self._credentials.prepare()
-        if settings.replay_table_name and not self._replay.prepared_for(settings):
-            self._threads.append(_background("replay-prepare", lambda: self._replay.prepare(settings)))
+        if settings.replay_table_name and not self._replay.connected:
+            # The imports start only once the client is made: while this thread goes on to send for the
+            # secret, one background thread at a time competes with it for the GIL.
+            def load_while_connecting() -> None:
+                self._threads.append(_background("replay-load", self._replay.load))
+
+            connect = _background("replay-connect", lambda: self._replay.connect(settings, load_while_connecting))
+            self._threads.append(connect)
 
     def finish(self) -> None:
         """End whatever the request did not use, before it answers."""
         self._kick.cancel_preconnect()
-        threads, self._threads = self._threads, []
-        for thread in threads:
-            thread.join(max(0.0, self._finish_by - time.monotonic()))
+        while self._threads:  # a thread joined may have started another: the loop sees it
+            self._threads.pop(0).join(max(0.0, self._finish_by - time.monotonic()))
 
 
 def _background(name: str, step: Callable[[], None]) -> threading.Thread:

@@ -26,7 +26,7 @@ from tests.support.sockets import SilentServer, closed_port
 # A background step's exception must never reach threading's excepthook (nor its traceback the logs).
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
-WARMUP_THREADS = ("kick-preconnect", "replay-prepare")
+WARMUP_THREADS = ("kick-preconnect", "replay-connect", "replay-load")
 DEADLINE = 1.0
 # The contract: no invocation runs longer than the deadline plus 2 s.
 CONTRACT_LIMIT = DEADLINE + 2.0
@@ -88,13 +88,15 @@ def test_a_cold_request_opens_kicks_connection_and_prepares_the_window_in_the_ba
     windowed: Proxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     preconnects = recorded_threads(monkeypatch, KickClient, "_connected")
-    prepares = recorded_threads(monkeypatch, ReplayWindow, "prepare")
+    connects = recorded_threads(monkeypatch, ReplayWindow, "connect")
+    loads = recorded_threads(monkeypatch, ReplayWindow, "load")
 
     answer, _ = cold_exchange(windowed)
 
     assert answer.status == 200, answer.body
     assert preconnects == ["kick-preconnect"]
-    assert prepares == ["replay-prepare"]
+    assert connects == ["replay-connect"]
+    assert loads == ["replay-load"]
     assert windowed.kick.connections == 1  # the POST went over the preconnected connection
     assert len(windowed.kick.received) == 1
 
@@ -102,31 +104,33 @@ def test_a_cold_request_opens_kicks_connection_and_prepares_the_window_in_the_ba
 def test_a_warm_request_starts_nothing_in_the_background(windowed: Proxy, monkeypatch: pytest.MonkeyPatch) -> None:
     cold_exchange(windowed, "auth-code-1")
     preconnects = recorded_threads(monkeypatch, KickClient, "_connected")
-    prepares = recorded_threads(monkeypatch, ReplayWindow, "prepare")
+    connects = recorded_threads(monkeypatch, ReplayWindow, "connect")
+    loads = recorded_threads(monkeypatch, ReplayWindow, "load")
 
     answer, _ = cold_exchange(windowed, "auth-code-2")
 
     assert answer.status == 200, answer.body
     assert preconnects == []
-    assert prepares == []
+    assert connects == loads == []
     assert windowed.kick.connections == 1
 
 
 def test_the_windows_preparation_raising_leaves_the_request_as_without_it(
     windowed: Proxy, moto_server: MotoServer, replay_table: str, monkeypatch: pytest.MonkeyPatch, warmup: bool
 ) -> None:
-    prepares = recorded_threads(monkeypatch, ReplayWindow, "_store_for_locked")
+    clients = recorded_threads(monkeypatch, ReplayWindow, "_dynamodb_client")
 
-    def broken(self: ReplayWindow, settings: object) -> None:
+    def broken(self: ReplayWindow, *args: object) -> None:
         raise RuntimeError("the background step failed")
 
-    monkeypatch.setattr(ReplayWindow, "prepare", broken)
+    monkeypatch.setattr(ReplayWindow, "connect", broken)
+    monkeypatch.setattr(ReplayWindow, "load", broken)
 
     answer, _ = cold_exchange(windowed)
 
     assert answer.status == 200, answer.body
     assert answer.json["access_token"] == "stub-access"
-    assert prepares == ["MainThread"]  # the request made its store itself, the plain way
+    assert clients == ["MainThread"]  # the request made its client itself, the plain way
     assert len(windowed.kick.received) == 1
     assert completed_records(moto_server, replay_table) == ["COMPLETED"]
 

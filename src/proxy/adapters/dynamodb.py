@@ -19,27 +19,17 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
 from core.replay_crypto import ReplayKeys, UnreadableRecord, seal, unseal
+from proxy.adapters.dynamodb_connection import BOTO_CONFIG, CALL_SECONDS
 
-# One attempt: a put that timed out may still have landed, and a retry would then find our own
-# in-progress record and wait for itself. Connect plus read bounds every DynamoDB call.
-CONNECT_TIMEOUT_SECONDS = 0.5
-READ_TIMEOUT_SECONDS = 0.5
-CALL_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
-BOTO_CONFIG = Config(
-    connect_timeout=CONNECT_TIMEOUT_SECONDS,
-    read_timeout=READ_TIMEOUT_SECONDS,
-    retries={"total_max_attempts": 1, "mode": "standard"},
-)
+__all__ = ["BOTO_CONFIG", "CALL_SECONDS", "LostWhileWaiting", "ReplayStore", "StillInProgress"]
+
 FIRST_POLL_SECONDS = 0.05
 MAX_POLL_SECONDS = 0.4
 # An in-progress record outlives its owner's deadline by this much, so a slow final write is not
 # mistaken for a crashed owner (whose record a duplicate may then take over).
 IN_PROGRESS_MARGIN_SECONDS = 1.0
-# Read by warm_up(): no record has this id (theirs are 64 hex digits), so the read finds nothing.
-WARM_UP_RECORD_ID = "connection-warm-up"
 
 
 class StillInProgress(Exception):
@@ -100,18 +90,8 @@ class ReplayStore:
 
     def __init__(self, table_name: str, window_seconds: int, client: Any) -> None:
         """`client`: a DynamoDB client made with BOTO_CONFIG."""
-        self._client = client
-        self._table_name = table_name
         self._persistence = _KeyedDynamoDBPersistence(table_name=table_name, boto3_client=client)
         self._window_seconds = window_seconds
-
-    def warm_up(self) -> None:
-        """Open the client's connection, and run botocore's first-request set-up, with a read of no record.
-
-        A cold request does this while it waits for its secret: the record's id is keyed with that
-        secret, so its first write cannot go earlier. Bounded by BOTO_CONFIG (one attempt, CALL_SECONDS).
-        """
-        self._client.get_item(TableName=self._table_name, Key={"id": {"S": WARM_UP_RECORD_ID}})
 
     def answer(self, keys: ReplayKeys, call_kick: Callable[[], str], finish_by: float) -> str:
         """The stored answer for this request, or call_kick's, stored when it returns.
