@@ -12,17 +12,8 @@ from urllib.parse import parse_qsl, urlencode
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from core import grants
 from core.errors import INVALID_REQUEST, MAX_RETRY_AFTER_SECONDS, ProxyError
-from core.grants import (
-    CODE_VERIFIER,
-    AuthorizationCodeGrant,
-    ClientCredentials,
-    GrantParser,
-    RefreshTokenGrant,
-    parse_authorization_code,
-    parse_refresh_token,
-    upstream_form,
-)
 from core.kick_answer import retry_after, token_body
 from core.request_body import api_request, parse_fields
 from core.settings import comma_separated
@@ -149,14 +140,14 @@ def parse_both_grants(event: dict[str, Any]) -> None:
         assert fields.status in (400, 413, 415)
         return
     assert isinstance(fields, dict)
-    parsers: tuple[GrantParser, ...] = (parse_authorization_code, parse_refresh_token)
+    parsers: tuple[grants.GrantParser, ...] = (grants.parse_authorization_code, grants.parse_refresh_token)
     for parser in parsers:
         grant = attempt(parser, fields, ALLOWLIST)
         if isinstance(grant, ProxyError):
             assert (grant.status, grant.error) == (400, INVALID_REQUEST)
         else:
             # Whatever a parser accepts can be sent to Kick.
-            upstream_form(grant, CREDENTIALS).encode("ascii")
+            grants.upstream_form(grant, CREDENTIALS).encode("ascii")
 
 
 @FAST
@@ -255,7 +246,7 @@ def mutations(draw: st.DrawFn, uri: str) -> str:
 
 
 def accepts(redirect_uri: str, allowlist: frozenset[str]) -> bool:
-    grant = attempt(parse_authorization_code, exchange_fields(redirect_uri=redirect_uri), allowlist)
+    grant = attempt(grants.parse_authorization_code, exchange_fields(redirect_uri=redirect_uri), allowlist)
     if isinstance(grant, ProxyError):
         assert (grant.status, grant.error) == (400, INVALID_REQUEST)
         assert grant.description in {
@@ -326,8 +317,8 @@ def tampered_verifiers(draw: st.DrawFn) -> str:
 @example("a" * 129)
 def test_the_verifier_check_agrees_with_rfc_7636(value: str) -> None:
     expected = reference_verifier(value)
-    assert bool(CODE_VERIFIER.fullmatch(value)) == expected
-    grant = attempt(parse_authorization_code, exchange_fields(code_verifier=value), ALLOWLIST)
+    assert bool(grants.CODE_VERIFIER.fullmatch(value)) == expected
+    grant = attempt(grants.parse_authorization_code, exchange_fields(code_verifier=value), ALLOWLIST)
     if isinstance(grant, ProxyError):
         assert not expected
         assert "code_verifier" in grant.description
@@ -346,8 +337,8 @@ form_values = st.text(alphabet=st.characters(codec="utf-8"), min_size=1)
 def test_the_exchange_form_round_trips_any_values(
     code: str, verifier: str, redirect_uri: str, client_id: str, client_secret: str
 ) -> None:
-    grant = AuthorizationCodeGrant(code=code, code_verifier=verifier, redirect_uri=redirect_uri)
-    form = upstream_form(grant, ClientCredentials(client_id, client_secret))
+    grant = grants.AuthorizationCodeGrant(code=code, code_verifier=verifier, redirect_uri=redirect_uri)
+    form = grants.upstream_form(grant, grants.ClientCredentials(client_id, client_secret))
     assert form.isascii()
     assert parse_qsl(form, keep_blank_values=True, strict_parsing=True) == [
         ("grant_type", "authorization_code"),
@@ -362,7 +353,9 @@ def test_the_exchange_form_round_trips_any_values(
 @FAST
 @given(form_values, form_values, form_values)
 def test_the_refresh_form_round_trips_any_values(refresh_token: str, client_id: str, client_secret: str) -> None:
-    form = upstream_form(RefreshTokenGrant(refresh_token=refresh_token), ClientCredentials(client_id, client_secret))
+    form = grants.upstream_form(
+        grants.RefreshTokenGrant(refresh_token=refresh_token), grants.ClientCredentials(client_id, client_secret)
+    )
     assert parse_qsl(form, keep_blank_values=True, strict_parsing=True) == [
         ("grant_type", "refresh_token"),
         ("client_id", client_id),
@@ -374,8 +367,8 @@ def test_the_refresh_form_round_trips_any_values(refresh_token: str, client_id: 
 @FAST
 @given(st.dictionaries(st.text(max_size=12), st.text(max_size=12), max_size=8), form_values)
 def test_no_client_field_but_the_grants_own_reaches_kick(extra: dict[str, str], refresh_token: str) -> None:
-    grant = parse_refresh_token({**extra, "refresh_token": refresh_token}, ALLOWLIST)
-    names = [name for name, _ in parse_qsl(upstream_form(grant, CREDENTIALS), keep_blank_values=True)]
+    grant = grants.parse_refresh_token({**extra, "refresh_token": refresh_token}, ALLOWLIST)
+    names = [name for name, _ in parse_qsl(grants.upstream_form(grant, CREDENTIALS), keep_blank_values=True)]
     assert names == ["grant_type", "client_id", "client_secret", "refresh_token"]
 
 

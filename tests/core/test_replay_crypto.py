@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 
 import pytest
 
@@ -18,9 +20,31 @@ def exchange(code: str = "code-1", verifier: str = VERIFIER, redirect_uri: str =
     return AuthorizationCodeGrant(code=code, code_verifier=verifier, redirect_uri=redirect_uri)
 
 
-def test_the_same_request_always_has_the_same_id_and_key() -> None:
-    assert replay_keys(exchange(), SECRET) == replay_keys(exchange(), SECRET)
-    assert replay_keys(RefreshTokenGrant("r-1"), SECRET) == replay_keys(RefreshTokenGrant("r-1"), SECRET)
+def length_prefixed(*parts: str) -> bytes:
+    return b"".join(len(part.encode()).to_bytes(4, "big") + part.encode() for part in parts)
+
+
+def test_the_record_id_is_the_documented_hmac_of_the_request_under_the_client_secret() -> None:
+    """docs/replay-window.md: HMAC-SHA256(client secret, grant type and Kick's fields, length-prefixed), in hex."""
+    label = b"kick-oauth-proxy replay record id v1\x00"
+    refresh = length_prefixed("refresh_token", "refresh_token", "r-1")
+    code = length_prefixed(
+        "authorization_code", "code", "code-1", "redirect_uri", "app://cb", "code_verifier", VERIFIER
+    )
+
+    assert (
+        replay_keys(RefreshTokenGrant("r-1"), SECRET).record_id
+        == hmac.new(SECRET.encode(), label + refresh, hashlib.sha256).hexdigest()
+    )
+    assert (
+        replay_keys(exchange(), SECRET).record_id == hmac.new(SECRET.encode(), label + code, hashlib.sha256).hexdigest()
+    )
+
+
+def test_a_new_container_derives_the_same_answer_key_for_the_same_request() -> None:
+    """The key is derived, never random: another container must open what this one sealed."""
+    sealed = seal(replay_keys(RefreshTokenGrant("r-1"), SECRET), ANSWER)
+    assert unseal(replay_keys(RefreshTokenGrant("r-1"), SECRET), sealed) == ANSWER
 
 
 @pytest.mark.parametrize(

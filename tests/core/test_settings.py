@@ -37,15 +37,10 @@ def test_only_the_secret_id_is_required_and_everything_else_has_a_default() -> N
     assert settings.replay_window_seconds == DEFAULT_REPLAY_WINDOW_SECONDS == 60
 
 
-def test_blank_values_mean_the_default() -> None:
-    env = {
-        **MINIMAL,
-        "KICK_TOKEN_URL": " ",
-        "UPSTREAM_TIMEOUT_SECONDS": "",
-        "REPLAY_TABLE_NAME": "  ",
-        "REPLAY_WINDOW_SECONDS": "",
-    }
-    settings = settings_from(env)
+@pytest.mark.parametrize("blank", ["", " ", "  \t"])
+def test_blank_values_mean_the_default(blank: str) -> None:
+    optional = ("KICK_TOKEN_URL", "UPSTREAM_TIMEOUT_SECONDS", "REPLAY_TABLE_NAME", "REPLAY_WINDOW_SECONDS")
+    settings = settings_from({**MINIMAL, **dict.fromkeys(optional, blank)})
     assert settings.token_url == DEFAULT_TOKEN_URL
     assert settings.upstream_timeout_seconds == DEFAULT_UPSTREAM_TIMEOUT_SECONDS
     assert settings.replay_table_name is None

@@ -145,3 +145,13 @@ def test_make_dev_says_which_port_is_busy_instead_of_a_traceback() -> None:
     assert finished.returncode == 1
     assert f"a port is busy ({port}" in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+def test_make_dev_stops_on_sigterm_too(dev_runner: tuple[DevRunner, str]) -> None:
+    runner, _redirect_uri = dev_runner
+    assert "local-dev-client" in runner.banner
+
+    runner.process.send_signal(signal.SIGTERM)
+
+    assert runner.process.wait(timeout=5) == 0
+    assert "stopped" in runner.rest_of_output()

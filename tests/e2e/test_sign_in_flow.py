@@ -211,6 +211,7 @@ def test_cors_only_for_allowed_origins(stack: LocalStack) -> None:
         f"{stack.api_url}/v1/kick/refresh", json={}, headers={"Origin": "https://evil.example"}, timeout=5
     )
     assert "Access-Control-Allow-Origin" not in other.headers
+    assert (allowed.status_code, other.status_code) == (400, 400)  # {} lacks refresh_token
 
 
 def test_bodies_that_are_not_utf8_arrive_base64_encoded(stack: LocalStack) -> None:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.handlers.requests_ import (
+from tests.support.assertions import assert_no_store_headers
+from tests.support.events import json_event, rest_event
+from tests.support.kick_stub import token_answer
+from tests.support.proxy import DEV_REDIRECT_URI, REDIRECT_URI, Invocation, Proxy
+from tests.support.token_requests import (
     EXCHANGE,
     REFRESH,
     exchange_event,
@@ -18,10 +23,6 @@ from tests.handlers.requests_ import (
     expected_refresh_form,
     refresh_event,
 )
-from tests.support.assertions import assert_no_store_headers
-from tests.support.events import rest_event
-from tests.support.kick_stub import token_answer
-from tests.support.proxy import DEV_REDIRECT_URI, REDIRECT_URI, Proxy
 
 AWKWARD = "a&b=c+d e%25/?#;x==\u00e9"
 
@@ -39,8 +40,9 @@ def test_exchange_returns_kicks_token_json_exactly_as_kick_sent_it(proxy: Proxy)
 
 
 def test_exchange_sends_kick_exactly_the_documented_form(proxy: Proxy) -> None:
-    proxy.exchange(exchange_event("code-1"))
+    answer = proxy.exchange(exchange_event("code-1"))
 
+    assert answer.status == 200
     [received] = proxy.kick.received
     assert received.path == "/oauth/token"
     assert received.headers["Content-Type"] == "application/x-www-form-urlencoded"
@@ -66,44 +68,60 @@ def test_refresh_returns_kicks_rotated_tokens(proxy: Proxy) -> None:
     assert sorted(received.form_pairs) == expected_refresh_form("refresh-1")
 
 
-def test_exchange_never_forwards_client_chosen_grant_type_credentials_scope_or_unknown_fields(proxy: Proxy) -> None:
-    event = exchange_event(
-        "code-1",
-        grant_type="password",
-        client_id="attacker-client",
-        client_secret="attacker-secret",
-        scope="channel:write admin",
-        refresh_token="smuggled",
-        state="xyz",
-        unknown_field="ignored",
-    )
+# What a client may add on its own; none of it reaches Kick.
+SMUGGLED = {
+    "grant_type": "password",
+    "client_id": "attacker-client",
+    "client_secret": "attacker-secret",
+    "scope": "channel:write admin",
+    "state": "xyz",
+    "unknown_field": "ignored",
+}
 
-    answer = proxy.exchange(event)
+
+def _exchange_with(proxy: Proxy, extra: dict[str, str]) -> tuple[Invocation, list[tuple[str, str]]]:
+    fields = {**exchange_fields("code-1"), "refresh_token": "smuggled", **extra}
+    return proxy.exchange(json_event(EXCHANGE, fields)), expected_exchange_form("code-1")
+
+
+def _refresh_with(proxy: Proxy, extra: dict[str, str]) -> tuple[Invocation, list[tuple[str, str]]]:
+    fields = {"refresh_token": "refresh-1", "code": "smuggled-code", "redirect_uri": "https://evil.example/cb", **extra}
+    return proxy.refresh(json_event(REFRESH, fields)), expected_refresh_form("refresh-1")
+
+
+@pytest.mark.parametrize("send", [_exchange_with, _refresh_with], ids=["exchange", "refresh"])
+def test_client_chosen_grant_type_credentials_scope_and_unknown_fields_are_never_forwarded(
+    proxy: Proxy, send: Callable[[Proxy, dict[str, str]], tuple[Invocation, list[tuple[str, str]]]]
+) -> None:
+    answer, expected_form = send(proxy, SMUGGLED)
+
+    assert answer.status == 200
+    assert sorted(proxy.kick.received[-1].form_pairs) == expected_form
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        pytest.param(
+            "application/x-www-form-urlencoded",
+            urlencode([*exchange_fields("code-1").items(), ("state", "a"), ("state", "b")]),
+            id="form",
+        ),
+        pytest.param(
+            "application/json", json.dumps(exchange_fields("code-1"))[:-1] + ', "state": "a", "state": "b"}', id="json"
+        ),
+    ],
+)
+def test_an_unknown_field_sent_twice_is_ignored_like_any_other(proxy: Proxy, content_type: str, body: str) -> None:
+    answer = proxy.exchange(rest_event(EXCHANGE, body, {"Content-Type": content_type}))
 
     assert answer.status == 200
     assert sorted(proxy.kick.received[-1].form_pairs) == expected_exchange_form("code-1")
 
 
-def test_refresh_never_forwards_client_chosen_grant_type_credentials_scope_or_unknown_fields(proxy: Proxy) -> None:
-    event = refresh_event(
-        "refresh-1",
-        grant_type="client_credentials",
-        client_id="attacker-client",
-        client_secret="attacker-secret",
-        scope="admin",
-        code="smuggled-code",
-        redirect_uri="https://evil.example/cb",
-    )
-
-    answer = proxy.refresh(event)
-
-    assert answer.status == 200
-    assert sorted(proxy.kick.received[-1].form_pairs) == expected_refresh_form("refresh-1")
-
-
 def test_values_with_ampersand_equals_and_plus_reach_kick_unchanged(proxy: Proxy) -> None:
-    proxy.exchange(exchange_event(AWKWARD))
-    proxy.refresh(refresh_event(AWKWARD))
+    assert proxy.exchange(exchange_event(AWKWARD)).status == 200
+    assert proxy.refresh(refresh_event(AWKWARD)).status == 200
 
     exchange, refresh = proxy.kick.received
     assert sorted(exchange.form_pairs) == expected_exchange_form(AWKWARD)
@@ -117,8 +135,9 @@ def test_a_client_secret_with_form_metacharacters_is_encoded_too(proxy: Proxy) -
     secret = "s3cr&t=+/ x"
     proxy.moto.put_secret(proxy.secret_id, {"client_id": "test-client-id", "client_secret": secret})
 
-    proxy.refresh(refresh_event("refresh-1"))
+    answer = proxy.refresh(refresh_event("refresh-1"))
 
+    assert answer.status == 200
     assert sorted(proxy.kick.received[-1].form_pairs) == expected_refresh_form("refresh-1", client_secret=secret)
 
 
@@ -127,6 +146,7 @@ def test_a_client_secret_with_form_metacharacters_is_encoded_too(proxy: Proxy) -
     [
         pytest.param("application/json", json.dumps, id="json"),
         pytest.param("application/json; charset=utf-8", json.dumps, id="json-with-charset"),
+        pytest.param("application/vnd.api+json", json.dumps, id="structured-plus-json"),
         pytest.param("application/x-www-form-urlencoded", urlencode, id="form"),
         pytest.param("application/x-www-form-urlencoded; charset=UTF-8", urlencode, id="form-with-charset"),
     ],
@@ -209,7 +229,8 @@ def test_the_handler_answers_with_a_partial_lambda_context(proxy: Proxy, context
 
 
 def test_redirect_uri_is_form_encoded_and_reaches_kick_byte_for_byte(proxy: Proxy) -> None:
-    proxy.exchange(exchange_event(redirect_uri=REDIRECT_URI))
+    answer = proxy.exchange(exchange_event(redirect_uri=REDIRECT_URI))
 
+    assert answer.status == 200
     assert f"redirect_uri={REDIRECT_URI}".encode() not in proxy.kick.received[-1].body  # it is encoded...
     assert proxy.kick.received[-1].form["redirect_uri"] == REDIRECT_URI  # ...and decodes to the same bytes

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from tests.handlers.requests_ import EXCHANGE, REFRESH, exchange_event, exchange_fields, refresh_event
 from tests.support.assertions import assert_error, assert_no_store_headers
 from tests.support.events import rest_event
 from tests.support.kick_stub import json_answer
 from tests.support.logs import CapturedOutput
 from tests.support.proxy import ALLOWED_ORIGIN, REDIRECT_URI, VERIFIER, Proxy
+from tests.support.token_requests import EXCHANGE, REFRESH, exchange_event, exchange_fields, refresh_event
 
 # --- CORS -------------------------------------------------------------------------------------------
 
@@ -62,6 +62,7 @@ def test_any_other_origin_gets_no_cors_headers(proxy: Proxy, origin: str) -> Non
 def test_no_origin_gets_no_cors_headers(proxy: Proxy) -> None:
     answer = proxy.exchange(exchange_event())
 
+    assert answer.status == 200
     assert "Access-Control-Allow-Origin" not in answer.headers
 
 
@@ -89,11 +90,13 @@ def test_a_preflight_from_the_allowed_origin_is_answered_without_calling_kick(pr
 
     answer = proxy.exchange(event) if path == EXCHANGE else proxy.refresh(event)
 
-    assert 200 <= answer.status < 300
+    assert answer.status == 204
+    assert answer.body == ""
     assert_no_store_headers(answer)
     assert answer.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
-    assert "POST" in answer.headers["Access-Control-Allow-Methods"]
-    assert "content-type" in answer.headers["Access-Control-Allow-Headers"].lower()
+    assert answer.headers["Access-Control-Allow-Methods"] == "POST, OPTIONS"
+    assert answer.headers["Access-Control-Allow-Headers"] == "Content-Type"
+    assert answer.headers["Access-Control-Max-Age"] == "600"
     assert proxy.kick.received == []
 
 
@@ -102,6 +105,7 @@ def test_a_preflight_from_another_origin_gets_no_cors_headers(proxy: Proxy) -> N
 
     answer = proxy.exchange(event)
 
+    assert answer.status == 204
     assert not [name for name in answer.headers if name.lower().startswith("access-control-")]
     assert_no_store_headers(answer)
     assert proxy.kick.received == []
@@ -117,6 +121,7 @@ def test_methods_other_than_post_are_405(proxy: Proxy, method: str) -> None:
     answer = proxy.exchange(event)
 
     assert_error(answer, 405, "invalid_request")
+    assert answer.headers["Allow"] == "POST, OPTIONS"
     assert proxy.kick.received == []
 
 
@@ -151,6 +156,9 @@ def test_a_misconfigured_function_answers_server_error_and_logs_it(
     errors = [line for line in output.json_lines() if line["level"] == "ERROR"]
     assert len(errors) == 2
     assert all(name in line["reason"] for line in errors)
+    # The variable's name is logged, never its value (values too short to tell apart from other digits aside).
+    if value is not None and len(value.strip()) >= 3:
+        assert all(value not in json.dumps(line) for line in errors)
 
 
 def test_no_allowlisted_redirect_uris_refuses_every_exchange(proxy: Proxy) -> None:
@@ -182,8 +190,7 @@ def test_an_event_with_null_parts_is_answered_invalid_request(
 ) -> None:
     answer = proxy.exchange(change(exchange_event()))
 
-    assert answer.status in (400, 415)
-    assert_error(answer, answer.status, "invalid_request")
+    assert_error(answer, 400, "invalid_request")
     assert proxy.kick.received == []
 
 
@@ -202,7 +209,8 @@ def test_an_event_that_is_not_an_api_gateway_event_is_answered_in_the_contracts_
 
     response = lambda_handler(event, None)
 
-    assert response["statusCode"] in (400, 405)
+    # No method and no body: the pipeline gets as far as the body, which is empty.
+    assert response["statusCode"] == 400
     assert response["headers"]["Cache-Control"] == "no-store"
     assert json.loads(response["body"])["error"] == "invalid_request"
     assert proxy.kick.received == []

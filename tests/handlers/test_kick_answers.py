@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.handlers.requests_ import exchange_event, refresh_event, timed
 from tests.support.assertions import assert_error, assert_retry_after
 from tests.support.kick_stub import Answer, KickStub, html_answer, json_answer, token_answer
 from tests.support.logs import CapturedOutput
 from tests.support.proxy import VERIFIER, Proxy
+from tests.support.token_requests import exchange_event, refresh_event, timed
 
 KICK_INVALID_REQUEST = json_answer(400, {"error": "Invalid request"})
 
@@ -44,6 +44,7 @@ def test_a_rotated_refresh_token_is_invalid_grant(proxy: Proxy) -> None:
     rotated = proxy.refresh(refresh_event("refresh-1"))
     reused = proxy.refresh(refresh_event("refresh-1"))
 
+    assert rotated.status == 200
     assert rotated.json["refresh_token"] == "refresh-2"
     assert_error(reused, 400, "invalid_grant")
     assert [r.form["refresh_token"] for r in proxy.kick.received] == ["refresh-1", "refresh-1"]

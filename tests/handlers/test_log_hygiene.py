@@ -22,13 +22,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.handlers.requests_ import EXCHANGE, REFRESH
 from tests.support.assertions import assert_no_store_headers
 from tests.support.events import rest_event
 from tests.support.kick_stub import Answer, KickStub, html_answer, json_answer
 from tests.support.logs import CapturedOutput, captured_output
 from tests.support.proxy import ALLOWED_ORIGIN, CLIENT_ID, REDIRECT_URI, Invocation, Proxy
 from tests.support.sockets import DripServer, SilentServer, closed_port, http_response
+from tests.support.token_requests import EXCHANGE, REFRESH
 
 DEADLINE = "1"
 

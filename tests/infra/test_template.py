@@ -70,6 +70,16 @@ def test_exactly_the_two_contract_functions_with_their_handlers(template: dict[s
         assert settings["AutoPublishAlias"]
 
 
+def test_the_documented_defaults_memory_timeout_and_log_retention(template: dict[str, Any]) -> None:
+    """README and docs/deploy.md: 256 MB, a 15 s timeout, 30 days of logs unless changed."""
+    assert template["Parameters"]["FunctionMemorySize"]["Default"] == 256
+    assert template["Parameters"]["LogRetentionDays"]["Default"] == 30
+    for name in ROUTES:
+        settings = function_settings(template, name)
+        assert settings["MemorySize"] == {"Ref": "FunctionMemorySize"}
+        assert settings["Timeout"] == 15
+
+
 def test_each_function_is_routed_post_and_preflight_on_the_templates_own_api(template: dict[str, Any]) -> None:
     assert template["Resources"]["ProxyApi"]["Type"] == "AWS::Serverless::Api"
     for name, (_handler, path) in ROUTES.items():
@@ -171,11 +181,14 @@ def test_replay_table_and_its_permissions_are_scoped_to_that_table(template: dic
     assert properties["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert properties["SSESpecification"]["SSEEnabled"] is True
+    # Items live a minute: backups would only keep sealed answers past their window.
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
 
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["REPLAY_TABLE_NAME"] == {"Fn::If": ["UseReplayWindow", {"Ref": "ReplayTable"}, ""]}
     assert variables["REPLAY_WINDOW_SECONDS"] == {"Ref": "ReplayWindowSeconds"}
     assert template["Parameters"]["ReplayWindowSeconds"]["Default"] == 60
+    assert template["Parameters"]["ReplayWindowSeconds"]["MaxValue"] == 300
     assert template["Parameters"]["EnableReplayWindow"]["Default"] == "true"
 
     for name in ROUTES:
@@ -205,6 +218,29 @@ def test_waf_is_on_for_prod_by_default_and_attached_to_the_stage(template: dict[
     association = template["Resources"]["WebAclAssociation"]
     assert association["Condition"] == "UseWaf"
     assert "/restapis/${ProxyApi}/stages/${ProxyApi.Stage}" in association["Properties"]["ResourceArn"]["Fn::Sub"]
+
+
+def test_stage_throttling_answers_429_temporarily_unavailable_with_retry_after(template: dict[str, Any]) -> None:
+    response = template["Resources"]["ProxyApi"]["Properties"]["GatewayResponses"]["THROTTLED"]
+
+    assert response["StatusCode"] == "429"
+    assert response["ResponseParameters"]["Headers"]["Retry-After"] == "'1'"
+    assert json.loads(response["ResponseTemplates"]["application/json"])["error"] == "temporarily_unavailable"
+
+
+def test_the_waf_rate_limit_answers_in_the_contracts_shape_with_retry_after(template: dict[str, Any]) -> None:
+    properties = template["Resources"]["WebAcl"]["Properties"]
+    [rule] = [rule for rule in properties["Rules"] if "RateBasedStatement" in rule["Statement"]]
+    response = rule["Action"]["Block"]["CustomResponse"]
+    headers = {header["Name"]: header["Value"] for header in response["ResponseHeaders"]}
+    body = properties["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+
+    assert response["ResponseCode"] == 429
+    assert body["ContentType"] == "APPLICATION_JSON"
+    assert json.loads(body["Content"])["error"] == "temporarily_unavailable"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Pragma"] == "no-cache"
+    assert headers["Retry-After"].isdigit()
 
 
 def test_alarms_watch_the_proxys_own_metrics_with_the_dimensions_it_emits(template: dict[str, Any]) -> None:

@@ -31,6 +31,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    # When the request was read (time.time(), comparable across processes).
+    at: float = field(default_factory=time.time)
 
     @property
     def form(self) -> dict[str, str]:

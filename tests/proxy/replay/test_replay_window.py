@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import itertools
 import json
 import multiprocessing
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from tests.proxy.replay.conftest import new_container, scan
-from tests.proxy.replay.workers import invoke_when_released
+from tests.proxy.replay.workers import ProcessAnswer, invoke_when_released
 from tests.support.events import json_event
 from tests.support.kick_stub import json_answer, token_answer
 from tests.support.logs import CapturedOutput
@@ -40,45 +42,39 @@ def refresh(proxy: Proxy, refresh_token: str = REFRESH_TOKEN) -> Invocation:
     return proxy.refresh(json_event(REFRESH, {"refresh_token": refresh_token}))
 
 
-def test_refresh_retry_on_another_container_gets_the_identical_answer_without_kick(proxy: Proxy) -> None:
+@pytest.mark.parametrize("send", [exchange, refresh])
+def test_a_retry_on_another_container_gets_the_identical_answer_without_kick(
+    proxy: Proxy, send: Callable[[Proxy], Invocation]
+) -> None:
     proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
 
-    first = refresh(proxy)
+    first = send(proxy)
     new_container(proxy)
-    retry = refresh(proxy)
+    retry = send(proxy)
 
     assert first.status == retry.status == 200
     assert retry.body == first.body
-    assert retry.json["refresh_token"] == ROTATED_1
-    assert len(proxy.kick.received) == 1
-
-
-def test_exchange_retry_on_another_container_gets_the_identical_answer_without_kick(proxy: Proxy) -> None:
-    proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
-
-    first = exchange(proxy)
-    new_container(proxy)
-    retry = exchange(proxy)
-
-    assert first.status == retry.status == 200
-    assert retry.body == first.body
+    assert (retry.json["access_token"], retry.json["refresh_token"]) == (ACCESS_1, ROTATED_1)
     assert retry.headers["Cache-Control"] == "no-store"
     assert len(proxy.kick.received) == 1
 
 
 def test_replayed_answers_are_logged_and_counted_as_such(proxy: Proxy, output: CapturedOutput) -> None:
-    refresh(proxy)
+    assert refresh(proxy).status == 200
     new_container(proxy)
-    refresh(proxy)
+    assert refresh(proxy).status == 200
+    proxy.monkeypatch.delenv("REPLAY_TABLE_NAME")
+    assert refresh(proxy).status == 200
 
     text = output.collect()
     sources = [line["replay"] for line in output.finished_lines(text)]
-    assert sources == ["kick", "window"]
-    assert '"replay_hit"' in text
+    assert sources == ["kick", "window", "off"]
+    metric_documents = [json.loads(line) for line in text.splitlines() if line.startswith('{"_aws"')]
+    assert [document["replay_hit"] for document in metric_documents if "replay_hit" in document] == [[1.0]]
 
 
-def in_processes(count: int, function: str, event: dict[str, Any]) -> list[tuple[int, str]]:
-    """Invoke the handler once in each of `count` spawned processes, released together; (status, body)s."""
+def in_processes(count: int, function: str, event: dict[str, Any]) -> list[ProcessAnswer]:
+    """Invoke the handler once in each of `count` spawned processes, released together."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(count + 1)
     results = context.Queue()
@@ -98,8 +94,11 @@ def in_processes(count: int, function: str, event: dict[str, Any]) -> list[tuple
             process.join(timeout=10)
             if process.is_alive():
                 process.kill()
-    assert len({pid for pid, _, _ in answers}) == count
-    return [(status, body) for _, status, body in answers]
+    assert len({answer.pid for answer in answers}) == count
+    return answers
+
+
+KICK_SECONDS = 1.0
 
 
 def test_five_concurrent_duplicates_across_processes_make_one_upstream_call(proxy: Proxy) -> None:
@@ -107,28 +106,38 @@ def test_five_concurrent_duplicates_across_processes_make_one_upstream_call(prox
         json_answer(
             200,
             {"access_token": ACCESS_1, "token_type": "Bearer", "refresh_token": ROTATED_1, "expires_in": 14400},
-            delay_seconds=0.5,
+            delay_seconds=KICK_SECONDS,
         )
     )
 
     answers = in_processes(5, "refresh", json_event(REFRESH, {"refresh_token": REFRESH_TOKEN}))
 
-    assert [status for status, _ in answers] == [200] * 5
-    assert len({body for _, body in answers}) == 1
-    assert json.loads(answers[0][1])["refresh_token"] == ROTATED_1
-    assert len(proxy.kick.received) == 1
+    assert [answer.status for answer in answers] == [200] * 5
+    assert len({answer.body for answer in answers}) == 1
+    assert json.loads(answers[0].body)["refresh_token"] == ROTATED_1
+    [kick_call] = proxy.kick.received
+    assert sorted(str(answer.replay) for answer in answers) == ["kick", "window", "window", "window", "window"]
+    # The four duplicates were asked while Kick was still answering the first, and answered after it:
+    # they waited on the in-progress record.
+    kick_answered = kick_call.at + KICK_SECONDS
+    for waited in [answer for answer in answers if answer.replay == "window"]:
+        assert waited.started < kick_answered < waited.finished
 
 
 def test_a_duplicate_waiting_on_a_failed_call_takes_over_and_asks_kick(proxy: Proxy) -> None:
     proxy.kick.answer(
-        json_answer(400, {"error": "invalid_grant"}, delay_seconds=0.5), token_answer(ACCESS_1, ROTATED_1)
+        json_answer(400, {"error": "invalid_grant"}, delay_seconds=KICK_SECONDS), token_answer(ACCESS_1, ROTATED_1)
     )
     event = json_event(EXCHANGE, {"code": CODE, "code_verifier": VERIFIER, "redirect_uri": REDIRECT_URI})
 
     answers = in_processes(2, "exchange", event)
 
-    assert sorted(status for status, _ in answers) == [200, 400]
-    assert len(proxy.kick.received) == 2
+    refused, took_over = sorted(answers, key=lambda answer: answer.status, reverse=True)
+    assert (refused.status, took_over.status) == (400, 200)
+    assert took_over.replay == "kick"
+    first_call, second_call = proxy.kick.received
+    # The duplicate was asked while the first call was in flight, and asked Kick only once it had failed.
+    assert took_over.started < first_call.at + KICK_SECONDS <= second_call.at
 
 
 def test_the_window_expires(proxy: Proxy) -> None:
@@ -141,8 +150,9 @@ def test_the_window_expires(proxy: Proxy) -> None:
     time.sleep(2.05)
     after = refresh(proxy)
 
+    assert (first.status, within.status, after.status) == (200, 200, 200)
     assert within.body == first.body
-    assert after.status == 200
+    assert first.json["access_token"] == ACCESS_1
     assert after.json["access_token"] == ACCESS_2
     assert len(proxy.kick.received) == 2
 
@@ -167,9 +177,10 @@ def test_the_same_code_with_another_verifier_goes_to_kick_and_gets_kicks_answer(
 def test_the_same_code_and_verifier_with_another_redirect_uri_goes_to_kick(proxy: Proxy) -> None:
     proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
 
-    exchange(proxy)
+    assert exchange(proxy).status == 200
     other = exchange(proxy, redirect_uri="http://localhost:1420/auth/callback")
 
+    assert other.status == 200
     assert other.json["access_token"] == ACCESS_2
     assert len(proxy.kick.received) == 2
 
@@ -216,6 +227,51 @@ def test_dynamodb_down_serves_through_kick_with_a_warning(proxy: Proxy, output: 
     assert '"replay_unavailable"' in text
 
 
+def test_dynamodb_throttling_serves_through_kick_with_a_warning(
+    proxy: Proxy, replay_table: str, output: CapturedOutput
+) -> None:
+    from botocore.exceptions import ClientError
+
+    def throttled(**kwargs: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "-"}}, "PutItem")
+
+    _replace_store_client(proxy, replay_table, lambda working: _ClientWith(working, put_item=throttled))
+
+    answer = refresh(proxy)
+
+    assert answer.status == 200
+    assert answer.json["access_token"] == "stub-access"
+    assert len(proxy.kick.received) == 1
+    text = output.collect()
+    [warning] = [line for line in output.json_lines(text) if line["level"] == "WARNING"]
+    assert warning["replay_failure"] == "the window could not be consulted"
+    assert [line["replay"] for line in output.finished_lines(text)] == ["unavailable"]
+    assert scan(proxy.moto, replay_table) == []
+
+
+class _ClientWith:
+    """The store's DynamoDB client with some of its methods replaced."""
+
+    def __init__(self, working: Any, **replaced: Callable[..., Any]) -> None:
+        self._working, self._replaced = working, replaced
+
+    def __getattr__(self, name: str) -> Any:
+        return self._replaced.get(name) or getattr(self._working, name)
+
+
+T = TypeVar("T")
+
+
+def _replace_store_client(proxy: Proxy, table: str, replace: Callable[[Any], T]) -> T:
+    """Put `replace(the container's DynamoDB client)` in that client's place, for this test."""
+    from proxy import pipeline
+
+    store = pipeline.container.replay._store_for(table, 60)
+    replacement = replace(store._persistence.client)
+    proxy.monkeypatch.setattr(store._persistence, "client", replacement)
+    return replacement
+
+
 def test_dynamodb_hanging_still_serves_within_the_deadline_plus_two_seconds(
     proxy: Proxy, output: CapturedOutput
 ) -> None:
@@ -230,7 +286,7 @@ def test_dynamodb_hanging_still_serves_within_the_deadline_plus_two_seconds(
 
     assert answer.status == 200
     assert elapsed < 2 + 2
-    assert silent.accepted >= 1
+    assert silent.accepted == 1  # one attempt: a DynamoDB call is never retried
     assert any(line["level"] == "WARNING" for line in output.json_lines())
 
 
@@ -240,16 +296,15 @@ def test_dynamodb_hanging_after_kick_answered_still_serves_within_the_deadline_p
     """The in-progress put works; then Kick takes most of the deadline and DynamoDB stops answering."""
     import boto3
 
-    from proxy import pipeline
     from proxy.adapters import dynamodb
 
     proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "2")
     proxy.kick.answer(json_answer(200, {"access_token": ACCESS_1, "refresh_token": ROTATED_1}, delay_seconds=1.7))
     with SilentServer() as silent:
-        store = pipeline.container.replay._store_for(replay_table, 60)
-        working = store._persistence.client
         hanging = boto3.session.Session().client("dynamodb", config=dynamodb.BOTO_CONFIG, endpoint_url=silent.url)
-        proxy.monkeypatch.setattr(store._persistence, "client", _HangsOnUpdate(working, hanging))
+        _replace_store_client(
+            proxy, replay_table, lambda working: _ClientWith(working, update_item=hanging.update_item)
+        )
 
         started = time.monotonic()
         answer = refresh(proxy)
@@ -262,21 +317,10 @@ def test_dynamodb_hanging_after_kick_answered_still_serves_within_the_deadline_p
     assert [line["replay_failure"] for line in warnings] == ["keeping the answer failed"]
 
 
-class _HangsOnUpdate:
-    def __init__(self, working: Any, hanging: Any) -> None:
-        self._working, self._hanging = working, hanging
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._working, name)
-
-    def update_item(self, **kwargs: Any) -> Any:
-        return self._hanging.update_item(**kwargs)
-
-
 def test_the_table_holds_no_token_code_or_verifier_in_any_encoding(proxy: Proxy, replay_table: str) -> None:
     proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
-    exchange(proxy)
-    refresh(proxy)
+    assert exchange(proxy).status == 200
+    assert refresh(proxy).status == 200
 
     items = scan(proxy.moto, replay_table)
     assert len(items) == 2
@@ -292,12 +336,12 @@ def test_the_table_holds_no_token_code_or_verifier_in_any_encoding(proxy: Proxy,
 
 def test_no_secret_reaches_any_log_line_or_output(proxy: Proxy, output: CapturedOutput) -> None:
     proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1), token_answer(ACCESS_2, ROTATED_2))
-    exchange(proxy)
-    exchange(proxy)
-    refresh(proxy)
+    assert exchange(proxy).status == 200
+    assert exchange(proxy).status == 200
+    assert refresh(proxy).status == 200
     proxy.set_env("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{closed_port()}")
     new_container(proxy)
-    refresh(proxy)
+    assert refresh(proxy).status == 200
 
     everything = output.everything()
     assert "replay window unavailable" in everything
@@ -308,10 +352,10 @@ def test_no_secret_reaches_any_log_line_or_output(proxy: Proxy, output: Captured
 def test_a_stored_answer_is_useless_without_the_request(proxy: Proxy, replay_table: str) -> None:
     """Swapping a record's id (or tampering with it) never hands its answer to another request."""
     client = proxy.moto.client("dynamodb")
-    refresh(proxy, "refresh-token-a-" + "x" * 24)
+    assert refresh(proxy, "refresh-token-a-" + "x" * 24).status == 200
     [record] = scan(proxy.moto, replay_table)
     proxy.kick.answer(token_answer(ACCESS_2, ROTATED_2))
-    refresh(proxy, "refresh-token-b-" + "y" * 24)
+    assert refresh(proxy, "refresh-token-b-" + "y" * 24).status == 200
     [other] = [item for item in scan(proxy.moto, replay_table) if item["id"] != record["id"]]
     client.put_item(TableName=replay_table, Item={**other, "data": record["data"]})
 
@@ -322,13 +366,35 @@ def test_a_stored_answer_is_useless_without_the_request(proxy: Proxy, replay_tab
     assert len(proxy.kick.received) == 3  # the unreadable record was bypassed, not served
 
 
-def test_a_crashed_owners_in_progress_record_is_taken_over_after_it_expires(proxy: Proxy, replay_table: str) -> None:
+def test_an_in_progress_claim_lapses_the_deadline_plus_two_and_a_half_seconds_after_the_request_started(
+    proxy: Proxy, replay_table: str
+) -> None:
+    """docs/replay-window.md: a dead owner's record stops counting UPSTREAM_TIMEOUT_SECONDS + 2.5 s after its start."""
+    proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "4")
+
+    started = time.time()
+    assert refresh(proxy).status == 200
+
+    [record] = scan(proxy.moto, replay_table)
+    lapses = int(record["in_progress_expiration"]["N"]) / 1000
+    assert started + 4 + 2.5 - 0.1 <= lapses <= time.time() + 4 + 2.5
+
+
+def test_a_crashed_owners_in_progress_record_is_taken_over_after_it_expires(
+    proxy: Proxy, replay_table: str, output: CapturedOutput
+) -> None:
     _in_progress_elsewhere(proxy, replay_table, owner_gives_up_in=-1)
+    [planted] = scan(proxy.moto, replay_table)
 
     answer = refresh(proxy)
 
     assert answer.status == 200
     assert len(proxy.kick.received) == 1
+    [record] = scan(proxy.moto, replay_table)
+    # The same record, once the other container's claim, now holds this request's answer.
+    assert (planted["status"]["S"], record["status"]["S"]) == ("INPROGRESS", "COMPLETED")
+    assert record["id"] == planted["id"]
+    assert [line["replay"] for line in output.finished_lines()] == ["kick"]
 
 
 def _in_progress_elsewhere(proxy: Proxy, table: str, owner_gives_up_in: float = 60) -> None:
@@ -351,8 +417,9 @@ def _in_progress_elsewhere(proxy: Proxy, table: str, owner_gives_up_in: float = 
 
 
 def test_a_duplicate_gives_up_waiting_before_its_deadline_without_calling_kick(proxy: Proxy, replay_table: str) -> None:
-    proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "1")
+    proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "2")
     _in_progress_elsewhere(proxy, replay_table)
+    puts = _count_puts(proxy, replay_table)
 
     started = time.monotonic()
     answer = refresh(proxy)
@@ -360,8 +427,14 @@ def test_a_duplicate_gives_up_waiting_before_its_deadline_without_calling_kick(p
 
     assert answer.status == 504
     assert answer.json["error"] == "upstream_timeout"
-    assert elapsed < 1 + 2
+    assert elapsed < 2 + 2
     assert proxy.kick.received == []
+    # It found the record in progress and asked again, first after 50 ms, then doubling up to 400 ms.
+    gaps = [later - earlier for earlier, later in itertools.pairwise(puts.times)]
+    assert len(gaps) >= 4
+    for index, gap in enumerate(gaps):
+        planned = min(0.05 * 2**index, 0.4)
+        assert planned <= gap < planned + 0.35, (index, gaps)
 
 
 def test_a_duplicate_that_loses_dynamodb_while_waiting_does_not_spend_the_token_again(
@@ -369,34 +442,44 @@ def test_a_duplicate_that_loses_dynamodb_while_waiting_does_not_spend_the_token_
 ) -> None:
     import boto3
 
-    from proxy import pipeline
     from proxy.adapters import dynamodb
 
     _in_progress_elsewhere(proxy, replay_table)
-    store = pipeline.container.replay._store_for(replay_table, 60)
     down = boto3.session.Session().client(
         "dynamodb", config=dynamodb.BOTO_CONFIG, endpoint_url=f"http://127.0.0.1:{closed_port()}"
     )
-    proxy.monkeypatch.setattr(store._persistence, "client", _FailsAfterFirstPut(store._persistence.client, down))
+    puts = _count_puts(proxy, replay_table, down_after_first_put=down)
 
     answer = refresh(proxy)
 
     assert answer.status == 504
     assert proxy.kick.received == []
+    assert puts.count == 2  # the first found the record in progress; the second, after a wait, failed
     [warning] = [line for line in output.json_lines() if line["level"] == "WARNING"]
     assert warning["exception_type"] == "LostWhileWaiting"
 
 
-class _FailsAfterFirstPut:
-    def __init__(self, working: Any, down: Any) -> None:
-        self._working, self._down, self._puts = working, down, 0
+class _CountingPuts:
+    """The store's DynamoDB client, counting put_item calls; every call after the first put may go to `down`."""
+
+    def __init__(self, working: Any, down: Any | None) -> None:
+        self._working, self._down, self.count = working, down, 0
+        self.times: list[float] = []
+
+    def _current(self) -> Any:
+        return self._working if self.count <= 1 or self._down is None else self._down
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._working if self._puts <= 1 else self._down, name)
+        return getattr(self._current(), name)
 
     def put_item(self, **kwargs: Any) -> Any:
-        self._puts += 1
-        return (self._working if self._puts <= 1 else self._down).put_item(**kwargs)
+        self.count += 1
+        self.times.append(time.monotonic())
+        return self._current().put_item(**kwargs)
+
+
+def _count_puts(proxy: Proxy, table: str, down_after_first_put: Any | None = None) -> _CountingPuts:
+    return _replace_store_client(proxy, table, lambda working: _CountingPuts(working, down_after_first_put))
 
 
 def test_off_by_default_and_nothing_heavy_is_imported(proxy: Proxy) -> None:

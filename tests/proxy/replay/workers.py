@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import sys
+import time
 import uuid
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
+
+
+@dataclass(frozen=True)
+class ProcessAnswer:
+    """One process's answer, where its summary line says it came from, and when it was asked and answered."""
+
+    pid: int
+    status: int
+    body: str
+    replay: str | None  # None: the summary line names no source (error answers do not)
+    started: float
+    finished: float
 
 
 def invoke_when_released(env: dict[str, str], function: str, event: dict[str, Any], barrier: Any, results: Any) -> None:
     """Import the handler (cold start), wait until every process is ready, invoke, report the answer."""
     os.environ.update(env)
+    # Powertools' log handler writes to the sys.stdout it finds at import: keep this process's lines.
+    sys.stdout = output = io.StringIO()
     if function == "exchange":
         from handlers.exchange import lambda_handler
     else:
@@ -25,5 +44,14 @@ def invoke_when_released(env: dict[str, str], function: str, event: dict[str, An
         log_stream_name=f"2026/11/22/[$LATEST]{os.getpid()}",
     )
     barrier.wait(timeout=30)
+    started = time.time()
     response = lambda_handler(event, context)
-    results.put((os.getpid(), response["statusCode"], response["body"]))
+    finished = time.time()
+    [summary] = [
+        line
+        for line in (json.loads(text) for text in output.getvalue().splitlines() if text.startswith("{"))
+        if line.get("message") == "token request finished"
+    ]
+    results.put(
+        ProcessAnswer(os.getpid(), response["statusCode"], response["body"], summary.get("replay"), started, finished)
+    )
