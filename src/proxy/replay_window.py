@@ -129,12 +129,13 @@ class ReplayWindow:
         # Powertools Idempotency customised (adapters.dynamodb): its handler, an HMAC-keyed layer, a sealing serializer.
         from core.replay_crypto import replay_keys
         from proxy.adapters import dynamodb
+        from proxy.adapters.dynamodb_connection import CALL_SECONDS
 
         attempt: _Attempt | None = None
         try:
             store = self._store_for(settings.replay_table_name, settings.replay_window_seconds)
-            self._await_warm_up(min(dynamodb.CALL_SECONDS, finish_by - time.monotonic()))
-            attempt = _Attempt(call_kick, dynamodb.CALL_SECONDS)
+            self._await_warm_up(min(CALL_SECONDS, finish_by - time.monotonic()))
+            attempt = _Attempt(call_kick, CALL_SECONDS)
             body = store.answer(replay_keys(grant, credentials.client_secret), attempt, finish_by)
         except dynamodb.StillInProgress:
             return Reply("window", KickResult.failed(upstream_timeout()))
@@ -169,8 +170,9 @@ class ReplayWindow:
         with self._store_lock:
             if self._store is None or self._store_settings != (table_name, window_seconds):
                 from proxy.adapters.dynamodb import ReplayStore
+                from proxy.adapters.dynamodb_connection import CALL_SECONDS
 
-                self._store = ReplayStore(table_name, window_seconds, self._dynamodb_client())
+                self._store = ReplayStore(table_name, window_seconds, self._dynamodb_client(), CALL_SECONDS)
                 self._store_settings = (table_name, window_seconds)
             return self._store
 

@@ -16,12 +16,12 @@ import pytest
 from proxy.adapters.kick import KickClient
 from proxy.replay_window import ReplayWindow
 from proxy.warmup import Warmup
-from tests.handlers.requests_ import exchange_event, timed
 from tests.proxy.replay.conftest import create_replay_table, scan
 from tests.support.assertions import assert_error
 from tests.support.aws import MotoServer
 from tests.support.proxy import Invocation, Proxy
 from tests.support.sockets import SilentServer, closed_port
+from tests.support.token_requests import exchange_event, timed
 
 # A background step's exception must never reach threading's excepthook (nor its traceback the logs).
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")

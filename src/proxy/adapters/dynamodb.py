@@ -21,9 +21,6 @@ from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseI
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.replay_crypto import ReplayKeys, UnreadableRecord, seal, unseal
-from proxy.adapters.dynamodb_connection import BOTO_CONFIG, CALL_SECONDS
-
-__all__ = ["BOTO_CONFIG", "CALL_SECONDS", "LostWhileWaiting", "ReplayStore", "StillInProgress"]
 
 FIRST_POLL_SECONDS = 0.05
 MAX_POLL_SECONDS = 0.4
@@ -88,8 +85,9 @@ def _invoke(call_kick: Callable[[], str]) -> str:
 class ReplayStore:
     """One per container: a DynamoDB client and Powertools persistence layer for one table and window."""
 
-    def __init__(self, table_name: str, window_seconds: int, client: Any) -> None:
-        """`client`: a DynamoDB client made with BOTO_CONFIG."""
+    def __init__(self, table_name: str, window_seconds: int, client: Any, call_seconds: float) -> None:
+        """`client`: a DynamoDB client whose calls each end within `call_seconds` (adapters.dynamodb_connection)."""
+        self._call_seconds = call_seconds
         self._persistence = _KeyedDynamoDBPersistence(table_name=table_name, boto3_client=client)
         self._window_seconds = window_seconds
 
@@ -115,7 +113,7 @@ class ReplayStore:
                 body = handler.handle()
             except IdempotencyAlreadyInProgressError:
                 # Room for the next put and, should it make us the owner, the final write or delete.
-                if time.monotonic() + delay + 2 * CALL_SECONDS > finish_by:
+                if time.monotonic() + delay + 2 * self._call_seconds > finish_by:
                     raise StillInProgress from None
                 time.sleep(delay)
                 delay, waited = min(delay * 2, MAX_POLL_SECONDS), True
