@@ -44,10 +44,13 @@ class Warmup:
         self._finish_by = 0.0
 
     def start(self, settings: Settings, budget: Budget) -> None:
-        """Start what this request will need and the container does not have yet."""
-        now = time.monotonic()
+        """Start what this request will need and the container does not have yet; never raises."""
+        with contextlib.suppress(Exception):  # best effort, as every step: the request goes on the plain way
+            self._start(settings, budget)
+
+    def _start(self, settings: Settings, budget: Budget) -> None:
         self._finish_by = budget.finish_by
-        self._kick.preconnect(settings.token_url, budget.upstream_allowance(now))
+        self._kick.preconnect(settings.token_url, budget.upstream_allowance(time.monotonic()))
         # The secret's client first, on this thread, while Kick's handshake runs: the read is the critical
         # path, and the GIL would otherwise share the client's creation with the window's preparation.
         with contextlib.suppress(Exception):  # a failure is the read's to report

@@ -221,3 +221,17 @@ def test_every_aws_client_of_a_container_comes_from_one_session(
 
     assert answer.status == 200, answer.body
     assert len(sessions) == 1
+
+
+def test_a_warm_up_that_cannot_start_leaves_the_request_as_without_it(
+    proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cannot_start(self: KickClient, *args: object) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(KickClient, "preconnect", cannot_start)
+
+    answer, _ = cold_exchange(proxy)
+
+    assert answer.status == 200, answer.body
+    assert proxy.kick.connections == 1
