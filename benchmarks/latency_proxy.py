@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.support.sockets import _Listener
+
 CHUNK = 64 * 1024
 
 
@@ -40,19 +42,14 @@ class Latency:
         return f"{self.handshake_ms:g} ms handshake + {self.request_ms:g} ms per request"
 
 
-class LatencyProxy:
+class LatencyProxy(_Listener):
     """Listens on 127.0.0.1 at a free port and relays every connection to `upstream` (host, port)."""
 
     def __init__(self, upstream: tuple[str, int], latency: Latency, keep_alive: bool = False) -> None:
+        super().__init__()
         self.upstream = upstream
         self.latency = latency
         self.keep_alive = keep_alive
-        self.connections = 0
-        self._lock = threading.Lock()
-        self._open: set[socket.socket] = set()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._accept_loop, name="latency-proxy", daemon=True)
 
     @classmethod
     def for_url(cls, url: str, latency: Latency, keep_alive: bool = False) -> LatencyProxy:
@@ -60,8 +57,8 @@ class LatencyProxy:
         return cls((parts.hostname or "127.0.0.1", parts.port or 80), latency, keep_alive)
 
     @property
-    def port(self) -> int:
-        return int(self._listener.getsockname()[1])
+    def connections(self) -> int:
+        return self.accepted
 
     def url_for(self, url: str) -> str:
         """`url` with its host and port replaced by this proxy's."""
@@ -69,32 +66,13 @@ class LatencyProxy:
         return urlunsplit((parts.scheme, f"127.0.0.1:{self.port}", parts.path, parts.query, parts.fragment))
 
     def start(self) -> LatencyProxy:
-        self._thread.start()
+        super().start()
         return self
 
-    def stop(self) -> None:
-        self._stopped.set()
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self._thread.join(timeout=5)
-        with self._lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def _accept_loop(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            accepted_at = time.monotonic()
-            with self._lock:
-                self.connections += 1
-            serve = self._serve_keep_alive if self.keep_alive else self._serve
-            threading.Thread(target=serve, args=(client, accepted_at), daemon=True).start()
+    def serve(self, connection: socket.socket) -> None:
+        accepted_at = time.monotonic()
+        serve = self._serve_keep_alive if self.keep_alive else self._serve
+        threading.Thread(target=serve, args=(connection, accepted_at), daemon=True).start()
 
     def _delay(self, handshake_done: float) -> None:
         wait = max(0.0, handshake_done - time.monotonic()) + self.latency.request_ms / 1000
@@ -104,8 +82,6 @@ class LatencyProxy:
     def _serve_keep_alive(self, client: socket.socket, accepted_at: float) -> None:
         """One HTTP/1.1 request after another on the client's connection, each to the server on a new one."""
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self._lock:
-            self._open.add(client)
         handshake_done = accepted_at + self.latency.handshake_ms / 1000
         try:
             with client.makefile("rb") as requests:
@@ -118,8 +94,6 @@ class LatencyProxy:
         except OSError:
             pass
         finally:
-            with self._lock:
-                self._open.discard(client)
             client.close()
 
     def _serve(self, client: socket.socket, accepted_at: float) -> None:
@@ -130,15 +104,12 @@ class LatencyProxy:
             return
         for sock in (client, upstream):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self._lock:
-            self._open.update((client, upstream))
+        self._track(upstream)
         turn = _Turn()
         answers = threading.Thread(target=self._relay, args=(upstream, client, turn, None), daemon=True)
         answers.start()
         self._relay(client, upstream, turn, accepted_at + self.latency.handshake_ms / 1000)
         answers.join()
-        with self._lock:
-            self._open.difference_update((client, upstream))
         client.close()
         upstream.close()
 

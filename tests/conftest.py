@@ -33,6 +33,16 @@ def second_kick() -> Iterator[KickStub]:
 
 
 @pytest.fixture
+def replay_table(moto_server: MotoServer) -> Iterator[str]:
+    """A replay table in moto, as template.yaml declares it; deleted after the test."""
+    from tests.proxy.replay.conftest import create_replay_table
+
+    name = create_replay_table(moto_server)
+    yield name
+    moto_server.client("dynamodb").delete_table(TableName=name)
+
+
+@pytest.fixture
 def proxy(monkeypatch: pytest.MonkeyPatch, moto_server: MotoServer, kick: KickStub) -> Proxy:
     """The handlers in a fresh container, configured for the Kick stub and moto."""
     return start_proxy(monkeypatch, moto_server, kick)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ import pytest
 from proxy.adapters.kick import KickClient
 from proxy.replay_window import ReplayWindow
 from proxy.warmup import Warmup
-from tests.proxy.replay.conftest import create_replay_table, scan
+from tests.proxy.replay.conftest import scan
 from tests.support.assertions import assert_error
 from tests.support.aws import MotoServer
 from tests.support.proxy import Invocation, Proxy
@@ -34,13 +34,6 @@ CONTRACT_LIMIT = DEADLINE + 2.0
 
 def warmup_threads() -> list[str]:
     return [thread.name for thread in threading.enumerate() if thread.name in WARMUP_THREADS and thread.is_alive()]
-
-
-@pytest.fixture
-def replay_table(moto_server: MotoServer) -> Iterator[str]:
-    table = create_replay_table(moto_server)
-    yield table
-    moto_server.client("dynamodb").delete_table(TableName=table)
 
 
 @pytest.fixture

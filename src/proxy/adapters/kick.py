@@ -48,6 +48,7 @@ class _Deadline:
         self.preconnecting = preconnecting
         self._connections: list[HTTPConnection] = []
         self._sockets: list[socket.socket] = []
+        self._duplicates: list[socket.socket] = []  # ours: closed when the deadline is left
         self._lock = threading.Lock()
 
     def watch(self, connection: HTTPConnection) -> None:
@@ -57,6 +58,15 @@ class _Deadline:
     def watch_socket(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.append(sock)
+
+    def watch_new_socket(self, sock: socket.socket) -> None:
+        """Watch a socket about to connect, through a duplicate of its descriptor: TLS takes the socket's
+        own descriptor over (detaching it) during the handshake, the duplicate still reaches the socket.
+        Refused once expired (an unconnected socket ignores shutdown)."""
+        with self._lock:
+            if self.expired:
+                raise OSError("the deadline has passed")
+            self._duplicates.append(sock.dup())
 
     def __enter__(self) -> _Deadline:
         _current.deadline = self
@@ -69,12 +79,15 @@ class _Deadline:
         with self._lock:
             self._connections.clear()
             self._sockets.clear()
+            for duplicate in self._duplicates:
+                duplicate.close()
+            self._duplicates.clear()
 
     def expire(self) -> None:
         with self._lock:
             self.expired = True
             live = [connection.sock for connection in self._connections if connection.sock is not None]
-            for sock in [*live, *self._sockets]:
+            for sock in [*live, *self._sockets, *self._duplicates]:
                 with contextlib.suppress(OSError):
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
@@ -134,7 +147,7 @@ def _watched(connection_class: type[HTTPConnection]) -> type[HTTPConnection]:
             if deadline is None or not deadline.preconnecting:
                 return super()._new_conn()  # type: ignore[no-any-return]
             return _open_watched_socket(
-                (self._dns_host, self.port), self.timeout, self.socket_options or (), deadline.watch_socket
+                (self._dns_host, self.port), self.timeout, self.socket_options or (), deadline.watch_new_socket
             )
 
         def getresponse(self, *args: Any, **kwargs: Any) -> Any:
@@ -170,8 +183,8 @@ def _open_watched_socket(
     host, port = address
     for family, kind, proto, _, target in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
         sock = socket.socket(family, kind, proto)
-        watch(sock)
         try:
+            watch(sock)
             for option in options:
                 sock.setsockopt(*option)
             if isinstance(timeout, int | float):
@@ -227,16 +240,26 @@ class _Preconnect:
             self.succeeded = True
             self._pool._put_conn(connection)
 
+    @property
+    def ran_out_of_time(self) -> bool:
+        """Its deadline (the call's whole allowance when it started) passed before Kick completed the handshake."""
+        return self._deadline.expired and not self.succeeded
+
     def wait(self, seconds: float) -> bool:
         """True when the preconnect is over (whether it succeeded or not) within `seconds`."""
         self._thread.join(max(0.0, seconds))
         return not self._thread.is_alive()
 
     def cancel(self) -> None:
-        """Shut its socket down if it is still connecting, and wait for the thread to end."""
-        if self._thread.is_alive():
+        """Shut its socket down if it is still connecting, and wait for the thread to end.
+
+        Expired again until the thread ends: a socket it created just as the first expiry ran would
+        otherwise go on to connect (the deadline refuses sockets created after it).
+        """
+        until = time.monotonic() + _CANCEL_JOIN_SECONDS
+        while self._thread.is_alive() and time.monotonic() < until:
             self._deadline.expire()
-            self._thread.join(_CANCEL_JOIN_SECONDS)
+            self._thread.join(0.02)
 
 
 # After a shutdown the thread's connect or handshake fails at once; this only guards against a DNS lookup.
@@ -297,13 +320,13 @@ class KickClient:
         return pool
 
     def _settle_preconnect(self, seconds: float) -> bool:
-        """Wait (at most `seconds`) for a pending preconnect; False when it is still connecting after that."""
+        """Wait (at most `seconds`) for a pending preconnect; False when Kick's handshake took all that time."""
         preconnect = self._preconnect
         if preconnect is None:
             return True
         if preconnect.wait(seconds):
             self._preconnect = None
-            return True
+            return not preconnect.ran_out_of_time
         self.cancel_preconnect()
         return False
 

@@ -89,6 +89,7 @@ def test_cancel_ends_a_pending_preconnect_at_once() -> None:
     with SilentServer() as silent:
         client.preconnect(f"https://127.0.0.1:{silent.port}/oauth/token", 10.0)
         assert eventually(lambda: silent.accepted == 1)
+        time.sleep(0.1)  # well into the TLS handshake, where TLS has taken the socket's descriptor over
 
         started = time.monotonic()
         client.cancel_preconnect()

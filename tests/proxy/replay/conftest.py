@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,13 +34,6 @@ def new_container(proxy: Proxy) -> None:
 def scan(moto: MotoServer, table: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = moto.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
     return items
-
-
-@pytest.fixture
-def replay_table(moto_server: MotoServer) -> Iterator[str]:
-    name = create_replay_table(moto_server)
-    yield name
-    moto_server.client("dynamodb").delete_table(TableName=name)
 
 
 @pytest.fixture
