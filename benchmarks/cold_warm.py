@@ -279,6 +279,35 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def readme_table(results: dict[str, Any]) -> list[str]:
+    """The README's Performance table, from a record (tests/bench checks the README against latest.json)."""
+    cold, warm, accepted = results["cold"], results["warm"], results["connections"]["accepted"]
+
+    def cold_cell(network: str, side: str) -> str:
+        median = cold[network][side]["total"]["median"]
+        if side == "floor":
+            return f"{median:.0f} ms"
+        return f"{median:.0f} ms ({cold[network][side]['ratio_paired_median']:.2f}x)"
+
+    def warm_cell(side: str) -> str:
+        median = warm[side]["median"]
+        return f"{median:.2f} ms" if side == "floor" else f"{median:.2f} ms ({warm[side]['ratio_median']:.2f}x)"
+
+    names = {"kick": "Kick", "secrets_manager": "Secrets Manager", "dynamodb": "DynamoDB"}
+    return [
+        "| median (ours/floor) | window on (default) | window off | floor | goal, window on |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| cold start, {label} | {' | '.join(cold_cell(network, side) for side in SIDES)}"
+            f" | <= {COLD_TARGETS[network]:.2f}x |"
+            for network, label in (("loopback", "loopback"), ("latency", "behind latency"))
+        ),
+        f"| warm call, loopback | {' | '.join(warm_cell(side) for side in SIDES)} | <= {WARM_TARGET:.2f}x |",
+        f"| upstream TCP connections, 1 + {results['connections']['warm_calls']} calls |"
+        f" {', '.join(f'{names[name]} {count}' for name, count in accepted.items())} | | | 1 each |",
+    ]
+
+
 def _latency(text: str) -> Latency:
     handshake, request = (float(part) for part in text.split(","))
     return Latency(handshake, request)

@@ -6,6 +6,7 @@ event -> parse and validate (core) -> client credentials (Secrets Manager) -> re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +27,7 @@ from core.settings import ConfigurationError, Settings, settings_from
 from proxy.adapters.aws_session import AwsSession
 from proxy.adapters.kick import KickClient
 from proxy.adapters.secrets_manager import ClientCredentialsReader, CredentialsUnavailable
+from proxy.cold_start import collector_paused
 from proxy.observability import SERVICE, code_locations, logger, metrics
 from proxy.replay_window import KickCall, ReplaySource, ReplayWindow
 from proxy.warmup import Warmup
@@ -40,6 +42,7 @@ class Container:
     credentials: ClientCredentialsReader = field(init=False)
     replay: ReplayWindow = field(init=False)
     warmup: Warmup = field(init=False)
+    served: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.credentials = ClientCredentialsReader(boto3_session=self.aws)
@@ -62,10 +65,14 @@ class Handled:
 
 def handle_token_request(event: Mapping[str, Any], grant_type: str, parse_grant: GrantParser) -> ApiResponse:
     started = time.monotonic()
-    try:
-        handled = _handle(event, parse_grant, started)
-    finally:
-        container.warmup.finish()  # before the answer: nothing of this request runs after it
+    first, container.served = not container.served, True
+    # A container's first request creates its clients and pools, as long-lived as the imports: the
+    # same treatment (docs/performance.md).
+    with collector_paused() if first else contextlib.nullcontext():
+        try:
+            handled = _handle(event, parse_grant, started)
+        finally:
+            container.warmup.finish()  # before the answer: nothing of this request runs after it
     _count_and_log(handled, grant_type, started)
     return handled.response
 

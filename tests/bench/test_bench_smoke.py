@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from benchmarks.cold_warm import main
-from benchmarks.harness import RECORD_DIR
+from benchmarks.cold_warm import main, readme_table
+from benchmarks.harness import RECORD_DIR, REPO
 from benchmarks.importtime_breakdown import breakdown
 from benchmarks.latency_proxy import Latency, LatencyProxy
 from tests.support.kick_stub import KickStub
@@ -44,6 +44,17 @@ def test_the_bench_runs_and_writes_only_where_it_is_told(tmp_path: Path) -> None
     assert results["connections"]["accepted"] == {"kick": 1, "secrets_manager": 1, "dynamodb": 1}
     assert "| window on (default) |" in (tmp_path / "latest.md").read_text()
     assert (record.read_text() if record.exists() else None) == recorded  # only `make bench-record` writes it
+
+
+def test_the_readme_quotes_the_committed_record() -> None:
+    record = json.loads((RECORD_DIR / "latest.json").read_text())
+    readme = (REPO / "README.md").read_text()
+
+    for line in readme_table(record):
+        assert line in readme
+    assert record["machine"]["date"] in readme
+    powertools_ms = record["imports"]["by_package"]["aws_lambda_powertools"]
+    assert f"Powertools adds {powertools_ms:.0f} ms of import time" in readme
 
 
 def test_the_latency_stand_in_charges_the_handshake_from_the_accept_and_each_request(kick: KickStub) -> None:

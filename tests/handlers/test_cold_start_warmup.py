@@ -6,9 +6,10 @@ within the deadline, and no background thread alive once the handler has returne
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -228,3 +229,39 @@ def test_a_warm_up_that_cannot_start_leaves_the_request_as_without_it(
 
     assert answer.status == 200, answer.body
     assert proxy.kick.connections == 1
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    yield
+    gc.unfreeze()
+    if was_enabled:
+        gc.enable()
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_a_containers_first_request_runs_with_the_collector_paused_and_freezes_what_it_made(
+    proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from proxy import pipeline
+
+    gc.enable()
+    collecting: list[bool] = []
+    handle = pipeline._handle
+
+    def spy(*args: Any) -> Any:
+        collecting.append(gc.isenabled())
+        return handle(*args)
+
+    monkeypatch.setattr(pipeline, "_handle", spy)
+    frozen_before = gc.get_freeze_count()
+
+    first, _ = cold_exchange(proxy, "auth-code-1")
+    frozen_after_first = gc.get_freeze_count()
+    second, _ = cold_exchange(proxy, "auth-code-2")
+
+    assert first.status == second.status == 200
+    assert collecting == [False, True]
+    assert gc.isenabled()
+    assert frozen_after_first > frozen_before
