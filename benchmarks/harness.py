@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.latency_proxy import Latency, LatencyProxy
-from tests.proxy.replay.conftest import create_replay_table
-from tests.support.aws import DUMMY_AWS_ENV, MotoServer
+from tests.support.aws import DUMMY_AWS_ENV, MotoServer, create_replay_table
 from tests.support.events import json_event
 from tests.support.kick_stub import KickStub
 from tests.support.proxy import CLIENT_ID, CLIENT_SECRET, DEV_REDIRECT_URI, REDIRECT_URI, VERIFIER

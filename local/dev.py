@@ -25,6 +25,7 @@ from local.secrets_store import LocalSecretsManager
 
 CLIENT_ID = "local-dev-client"
 KICK_TOKEN_URL = "https://id.kick.com/oauth/token"  # noqa: S105 (a URL)
+KICK_REVOKE_URL = "https://id.kick.com/oauth/revoke"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,12 +53,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             if real_id and real_secret:
                 client_id, client_secret = real_id, real_secret
                 token_url = os.environ.get("KICK_TOKEN_URL") or KICK_TOKEN_URL
+                revoke_url = os.environ.get("KICK_REVOKE_URL") or KICK_REVOKE_URL
                 emulator_url = None
             else:
                 client_id = CLIENT_ID
                 client_secret = os.environ.get("KICK_EMULATOR_CLIENT_SECRET") or secrets.token_urlsafe(24)
                 app = ClientApp(client_id, client_secret, frozenset(redirect_uris))
-                oauth = KickOAuthServer(app, access_token_ttl_seconds=_ttl())
+                oauth = KickOAuthServer(
+                    app,
+                    access_token_ttl_seconds=_ttl(),
+                    refresh_tokens=os.environ.get("KICK_EMULATOR_REFRESH_TOKENS") or "rotating",
+                )
                 emulator = start_emulator(
                     oauth,
                     port=args.emulator_port,
@@ -68,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 running.callback(emulator.stop)
                 emulator_url = emulator.base_url
                 token_url = f"{emulator_url}/oauth/token"
+                revoke_url = f"{emulator_url}/oauth/revoke"
 
             secrets_manager.put_credentials(SECRET_ID, client_id, client_secret)
             apply(
@@ -76,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     token_url,
                     redirect_uris=redirect_uris,
                     origins=_list(os.environ.get("ALLOWED_ORIGINS", "http://localhost:1420")),
+                    revoke_url=revoke_url,
                 )
             )
             api = start_local_api(port=args.api_port, quiet=args.quiet)
@@ -111,7 +119,10 @@ def banner(api_url: str, emulator_url: str | None, client_id: str, dev_secret: s
     follow = " --follow-redirect" if emulator_url else ""
     return f"""
 kick-oauth-proxy local development
-  Proxy API      {api_url}/v1/kick/exchange  and  {api_url}/v1/kick/refresh
+  Proxy API      {api_url}
+    token URL      {api_url}/v1/kick/token   (RFC 6749: code exchange and refresh)
+    revocation URL {api_url}/v1/kick/revoke  (RFC 7009)
+    also           /v1/kick/exchange and /v1/kick/refresh
   {kick}
   Secrets        moto Secrets Manager (secret {SECRET_ID})
 

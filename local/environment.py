@@ -24,7 +24,9 @@ def proxy_environment(
     secret_id: str = SECRET_ID,
     redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS,
     origins: Iterable[str] = DEFAULT_ORIGINS,
+    revoke_url: str | None = None,
 ) -> dict[str, str]:
+    """`revoke_url` defaults to the revocation endpoint beside `token_url` (Kick's /oauth/revoke)."""
     return {
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": secrets_endpoint,
         "AWS_ACCESS_KEY_ID": "local",
@@ -35,11 +37,18 @@ def proxy_environment(
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "KICK_SECRET_ID": secret_id,
         "KICK_TOKEN_URL": token_url,
+        "KICK_REVOKE_URL": revoke_url or revoke_url_beside(token_url),
         "ALLOWED_REDIRECT_URIS": ",".join(redirect_uris),
         "ALLOWED_ORIGINS": ",".join(origins),
         "POWERTOOLS_SERVICE_NAME": "kick-oauth-proxy",
         "POWERTOOLS_METRICS_NAMESPACE": "KickOAuthProxyLocal",
     }
+
+
+def revoke_url_beside(token_url: str) -> str:
+    """Kick serves /oauth/revoke beside /oauth/token; the emulator does the same."""
+    base, _, _ = token_url.rpartition("/oauth/token")
+    return f"{base}/oauth/revoke" if base else token_url.rsplit("/", 1)[0] + "/revoke"
 
 
 def apply(environment: dict[str, str], target: MutableMapping[str, str] = os.environ) -> None:

@@ -1,4 +1,4 @@
-"""Faults the Kick emulator can inject into its token endpoint, for trying the proxy's failure paths by hand.
+"""Faults the Kick emulator can inject into its token and revocation endpoints, for trying failure paths by hand.
 
 Set at start-up through environment variables or at run time through the emulator's admin endpoint
 (`/_emulator/faults`); see docs/local-development.md.
@@ -13,6 +13,10 @@ from typing import Any
 
 ENV_PREFIX = "KICK_EMULATOR_"
 MAX_DELAY_MS = 120_000
+# Answers Kick is known to give (KickEngineering/KickDevDocs issues), by name; kick_emulator.KICK_ANSWERS.
+ANSWER_SHAPES = frozenset(
+    {"invalid_grant", "invalid_client", "empty_400", "blocked_403", "challenge_403", "outage_404", "no_access_token"}
+)
 
 
 class InvalidFaults(ValueError):
@@ -26,11 +30,12 @@ class Faults:
     html: bool = False  # answer an HTML page (Cloudflare-like): 403, or `status` when set
     drip_ms: int = 0  # send the body one byte at a time, this far apart
     retry_after: str | None = None  # Retry-After header on a fault answer
-    times: int | None = None  # apply to this many token requests, then clear; None: until cleared
+    times: int | None = None  # apply to this many token or revocation requests, then clear; None: until cleared
+    answer: str | None = None  # one of ANSWER_SHAPES instead of the real answer
 
     @property
     def active(self) -> bool:
-        return bool(self.latency_ms or self.status or self.html or self.drip_ms)
+        return bool(self.latency_ms or self.status or self.html or self.drip_ms or self.answer)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,6 +58,9 @@ def faults_from(values: Mapping[str, object]) -> Faults:
     html = values.get("html", False)
     if not isinstance(html, bool):
         raise InvalidFaults("html must be true or false")
+    answer = values.get("answer")
+    if answer is not None and answer not in ANSWER_SHAPES:
+        raise InvalidFaults(f"answer must be one of: {', '.join(sorted(ANSWER_SHAPES))}")
     return Faults(
         latency_ms=_delay(values, "latency_ms"),
         status=status,
@@ -60,11 +68,12 @@ def faults_from(values: Mapping[str, object]) -> Faults:
         drip_ms=_delay(values, "drip_ms"),
         retry_after=None if retry_after is None else str(retry_after),
         times=times,
+        answer=None if answer is None else str(answer),
     )
 
 
 def faults_from_env(env: Mapping[str, str]) -> Faults:
-    """KICK_EMULATOR_LATENCY_MS, _STATUS, _HTML, _DRIP_MS, _RETRY_AFTER, _TIMES."""
+    """KICK_EMULATOR_LATENCY_MS, _STATUS, _HTML, _DRIP_MS, _RETRY_AFTER, _TIMES, _ANSWER."""
     values: dict[str, object] = {}
     for name in Faults.__dataclass_fields__:
         raw = env.get(ENV_PREFIX + name.upper(), "").strip()
@@ -72,7 +81,7 @@ def faults_from_env(env: Mapping[str, str]) -> Faults:
             continue
         if name == "html":
             values[name] = raw.lower() in ("1", "true", "yes", "on")
-        elif name == "retry_after":
+        elif name in ("retry_after", "answer"):
             values[name] = raw
         else:
             try:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from local.faults import Faults, FaultSwitch, InvalidFaults, faults_from
 from local.http_base import KeepAliveHandler, LoopbackServer, RequestTooLarge
-from local.kick_oauth import INVALID_REQUEST, KickOAuthServer, KickRefusal
+from local.kick_oauth import INVALID_CLIENT, INVALID_REQUEST, KickOAuthServer, KickRefusal
 
 FAULTS_PATH = "/_emulator/faults"
 FORM = "application/x-www-form-urlencoded"
@@ -18,6 +18,32 @@ CLOUDFLARE_PAGE = b"""<!DOCTYPE html>
 <html lang="en"><head><title>Attention Required! | Cloudflare</title></head>
 <body><h1>Sorry, you have been blocked</h1><p>Cloudflare Ray ID: 0000000000000000 (Kick emulator)</p></body></html>
 """
+CHALLENGE_PAGE = b"""<!DOCTYPE html>
+<html lang="en-US"><head><title>Just a moment...</title></head>
+<body><noscript>Enable JavaScript and cookies to continue</noscript></body></html>
+"""
+HTML = ("Content-Type", "text/html; charset=UTF-8")
+CLOUDFLARE = [HTML, ("Server", "cloudflare"), ("CF-RAY", "0000000000000000-EMU")]
+# The `answer` fault: the shapes Kick's issue tracker (KickEngineering/KickDevDocs) shows, as Kick sends them.
+KICK_ANSWERS: dict[str, tuple[int, list[tuple[str, str]], bytes]] = {
+    "invalid_grant": (
+        400,
+        JSON_HEADERS,
+        json.dumps(
+            {
+                "error": "invalid_grant",
+                "error_description": "The provided authorization grant is invalid, expired, revoked, does not "
+                "match the redirection URI used in the authorization request, or was issued to another client.",
+            }
+        ).encode(),
+    ),
+    "invalid_client": (401, JSON_HEADERS, json.dumps(INVALID_CLIENT).encode()),  # #280
+    "empty_400": (400, [], b""),  # #156
+    "blocked_403": (403, CLOUDFLARE, CLOUDFLARE_PAGE),  # #148
+    "challenge_403": (403, [*CLOUDFLARE, ("cf-mitigated", "challenge")], CHALLENGE_PAGE),  # #148
+    "outage_404": (404, [HTML], b"<html><body>This id.kick.com page can't be found</body></html>"),  # #421
+    "no_access_token": (200, JSON_HEADERS, json.dumps({"token_type": "Bearer", "expires_in": 14400}).encode()),
+}
 
 
 class EmulatorServer(LoopbackServer):
@@ -84,7 +110,7 @@ class KickEmulatorHandler(KeepAliveHandler):
         if url.path == "/oauth/token":
             self._token(body)
         elif url.path == "/oauth/revoke":
-            self._answer_refusals(lambda: self._revoke(url.query))
+            self._with_faults(lambda: self._revoke_answer(url.query))
         elif url.path == "/oauth/token/introspect":
             self._answer_refusals(lambda: self._json(200, self.server.oauth.introspect(self.headers["Authorization"])))
         elif url.path == FAULTS_PATH:
@@ -99,19 +125,35 @@ class KickEmulatorHandler(KeepAliveHandler):
         else:
             self._not_found()
 
-    def _revoke(self, query: str) -> None:
-        self.server.oauth.revoke(parse_qs(query, keep_blank_values=True))
-        self.send_answer(200, [("Content-Type", "text/plain; charset=utf-8")], b"OK")
+    def _revoke_answer(self, query: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Kick's documented revocation: the token (and hint) in the query string, `OK` on success."""
+        try:
+            self.server.oauth.revoke(parse_qs(query, keep_blank_values=True))
+        except KickRefusal as refusal:
+            return refusal.status, JSON_HEADERS, json.dumps(refusal.body).encode()
+        return 200, [("Content-Type", "text/plain; charset=utf-8")], b"OK"
 
     def _token(self, body: bytes) -> None:
+        def answer() -> tuple[int, list[tuple[str, str]], bytes]:
+            status, payload = self._token_answer(body)
+            return status, JSON_HEADERS, json.dumps(payload).encode()
+
+        self._with_faults(answer)
+
+    def _with_faults(self, answer: Callable[[], tuple[int, list[tuple[str, str]], bytes]]) -> None:
         faults = self.server.faults.take()
         if faults.latency_ms and self.server.stopping.wait(faults.latency_ms / 1000):
+            return
+        if faults.answer:
+            status, headers, canned = KICK_ANSWERS[faults.answer]
+            retry = [("Retry-After", faults.retry_after)] if faults.retry_after else []
+            self._send(status, [*headers, *retry], canned, faults.drip_ms)
             return
         if faults.status or faults.html:
             self._fault_answer(faults)
             return
-        status, payload = self._token_answer(body)
-        self._send(status, JSON_HEADERS, json.dumps(payload).encode(), faults.drip_ms)
+        status, headers, body = answer()
+        self._send(status, headers, body, faults.drip_ms)
 
     def _token_answer(self, body: bytes) -> tuple[int, dict[str, Any]]:
         media_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()

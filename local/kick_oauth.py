@@ -1,8 +1,10 @@
 """Kick's OAuth 2.1 server as the reference document describes it, without HTTP.
 
 Authorization codes are single-use, short-lived and bound to client_id, redirect_uri and the PKCE
-S256 challenge; refresh tokens rotate (the old one dies on use); client credentials give app tokens
-without refresh_token or scope. Refusals carry Kick's own shapes (see KickRefusal).
+S256 challenge; each refresh gives a new refresh token, and the old one dies on use (strict rotation,
+the default) or stays usable (`refresh_tokens="reusable"`, Kick's "reusable/flexible" refresh tokens
+of its 25/11/2025 changelog); client credentials give app tokens without refresh_token or scope.
+Refusals carry Kick's own shapes (see KickRefusal).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +30,7 @@ INVALID_CLIENT: dict[str, Any] = {
 UNAUTHORIZED: dict[str, Any] = {"data": {}, "message": "Unauthorized"}
 
 DEFAULT_CODE_TTL_SECONDS = 60.0
+REFRESH_TOKEN_MODES = ("rotating", "reusable")
 DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 14400
 CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -71,6 +74,7 @@ class _AccessToken:
     scope: str
     expires_at: float
     revoked: bool = False
+    grant_id: str = ""  # the sign-in it comes from: one code redemption and every refresh after it
 
 
 @dataclass
@@ -78,6 +82,7 @@ class _RefreshToken:
     client_id: str
     scope: str
     access_token: str
+    grant_id: str
     active: bool = True
 
 
@@ -110,8 +115,12 @@ class KickOAuthServer:
         clock: Callable[[], float] = time.time,
         code_ttl_seconds: float = DEFAULT_CODE_TTL_SECONDS,
         access_token_ttl_seconds: int = DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
+        refresh_tokens: str = "rotating",
     ) -> None:
+        if refresh_tokens not in REFRESH_TOKEN_MODES:
+            raise ValueError(f"refresh_tokens must be one of {', '.join(REFRESH_TOKEN_MODES)}")
         self.app = app
+        self.refresh_tokens = refresh_tokens
         self._clock = clock
         self._code_ttl = code_ttl_seconds
         self._access_ttl = access_token_ttl_seconds
@@ -119,6 +128,11 @@ class KickOAuthServer:
         self._codes: dict[str, _Code] = {}
         self._access: dict[str, _AccessToken] = {}
         self._refresh: dict[str, _RefreshToken] = {}
+
+    def rotate_client_secret(self, client_secret: str) -> None:
+        """What regenerating the secret in Kick's developer settings does: the old one stops working at once."""
+        with self._lock:
+            self.app = replace(self.app, client_secret=client_secret)
 
     def authorize(self, params: Params) -> str:
         """Validate an authorization request and auto-approve it: the URL to redirect the browser to."""
@@ -150,6 +164,8 @@ class KickOAuthServer:
         return f"{redirect_uri}{separator}{urlencode({'code': code, 'state': state})}"
 
     def token(self, form: Params) -> dict[str, Any]:
+        # The client is authenticated before the grant is looked at (RFC 6749 3.2.1), so a refused
+        # client spends no code or refresh token and the proxy may ask again with a rotated secret.
         grant_type = required(form, "grant_type")
         if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
             raise KickRefusal()
@@ -162,7 +178,11 @@ class KickOAuthServer:
             return self._app_token()
 
     def revoke(self, params: Params) -> None:
-        """Revoke an access or refresh token; a token the server does not know is not an error (RFC 7009)."""
+        """Revoke an access or refresh token; a token the server does not know is not an error (RFC 7009).
+
+        Revoking a refresh token also ends every access token of the same sign-in, as Kick's
+        documentation asks and RFC 7009 section 2.1 recommends.
+        """
         token = required(params, "token")
         if single(params, "token_hint_type") not in (None, "access_token", "refresh_token"):
             raise KickRefusal()
@@ -170,7 +190,9 @@ class KickOAuthServer:
             refresh = self._refresh.get(token)
             if refresh is not None:
                 refresh.active = False
-                token = refresh.access_token
+                for issued in self._access.values():
+                    if issued.grant_id == refresh.grant_id:
+                        issued.revoked = True
             access = self._access.get(token)
             if access is not None:
                 access.revoked = True
@@ -216,24 +238,26 @@ class KickOAuthServer:
             or not hmac.compare_digest(s256(verifier), record.code_challenge)
         ):
             raise KickRefusal()
-        return self._user_tokens(record.scope)
+        return self._user_tokens(record.scope, grant_id=secrets.token_hex(8))
 
     def _rotate(self, form: Params) -> dict[str, Any]:
         record = self._refresh.get(required(form, "refresh_token"))
         if record is None or not record.active or record.client_id != self.app.client_id:
             raise KickRefusal()
-        record.active = False
-        return self._user_tokens(record.scope)
+        if self.refresh_tokens == "rotating":
+            record.active = False
+        return self._user_tokens(record.scope, record.grant_id)
 
-    def _user_tokens(self, scope: str) -> dict[str, Any]:
+    def _user_tokens(self, scope: str, grant_id: str) -> dict[str, Any]:
         access_token, refresh_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         self._access[access_token] = _AccessToken(
             client_id=self.app.client_id,
             token_type="user",  # noqa: S106 (a token kind)
             scope=scope,
             expires_at=self._clock() + self._access_ttl,
+            grant_id=grant_id,
         )
-        self._refresh[refresh_token] = _RefreshToken(self.app.client_id, scope, access_token)
+        self._refresh[refresh_token] = _RefreshToken(self.app.client_id, scope, access_token, grant_id)
         return {
             "access_token": access_token,
             "token_type": "Bearer",

@@ -20,6 +20,8 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 ROUTES = {
     "/v1/kick/exchange": ("handlers.exchange", "kick-oauth-proxy-exchange"),
     "/v1/kick/refresh": ("handlers.refresh", "kick-oauth-proxy-refresh"),
+    "/v1/kick/token": ("handlers.token", "kick-oauth-proxy-token"),
+    "/v1/kick/revoke": ("handlers.revoke", "kick-oauth-proxy-revoke"),
 }
 # Lambda runs the function with CodeUri (src/) as its import root.
 CODE_URI = Path(__file__).resolve().parent.parent / "src"
@@ -90,7 +92,7 @@ class LocalApiHandler(KeepAliveHandler):
                 )
                 answer = self.server.invoke(path, event)
             else:
-                answer = error_answer(404, "not_found", "no such route: use POST /v1/kick/exchange or /v1/kick/refresh")
+                answer = error_answer(404, "not_found", f"no such route: use POST {', '.join(ROUTES)}")
         self.send_answer(answer.status, answer.headers, answer.body)
 
     def __getattr__(self, name: str) -> Any:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.aws import MotoServer
+from tests.support.aws import MotoServer, create_replay_table
 from tests.support.kick_stub import KickStub
 from tests.support.logs import CapturedOutput, captured_output
 from tests.support.proxy import Proxy, start_proxy
@@ -35,8 +35,6 @@ def second_kick() -> Iterator[KickStub]:
 @pytest.fixture
 def replay_table(moto_server: MotoServer) -> Iterator[str]:
     """A replay table in moto, as template.yaml declares it; deleted after the test."""
-    from tests.proxy.replay.conftest import create_replay_table
-
     name = create_replay_table(moto_server)
     yield name
     moto_server.client("dynamodb").delete_table(TableName=name)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlencode
 
-from core.errors import bad_request
+from core.errors import UNSUPPORTED_GRANT_TYPE, ProxyError, bad_request
 from core.request_body import Duplicate, Fields
 
 # RFC 7636 section 4.1: code_verifier = 43*128unreserved
@@ -56,9 +56,9 @@ GrantParser = Callable[[Fields, Set[str]], Grant]
 
 
 def parse_authorization_code(fields: Fields, allowed_redirect_uris: Set[str]) -> AuthorizationCodeGrant:
-    code = _required_string(fields, "code")
-    code_verifier = _required_string(fields, "code_verifier")
-    redirect_uri = _required_string(fields, "redirect_uri")
+    code = required_string(fields, "code")
+    code_verifier = required_string(fields, "code_verifier")
+    redirect_uri = required_string(fields, "redirect_uri")
     if not CODE_VERIFIER.fullmatch(code_verifier):
         raise bad_request("code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_', '~'")
     if redirect_uri not in allowed_redirect_uris:
@@ -67,7 +67,38 @@ def parse_authorization_code(fields: Fields, allowed_redirect_uris: Set[str]) ->
 
 
 def parse_refresh_token(fields: Fields, allowed_redirect_uris: Set[str]) -> RefreshTokenGrant:
-    return RefreshTokenGrant(refresh_token=_required_string(fields, "refresh_token"))
+    return RefreshTokenGrant(refresh_token=required_string(fields, "refresh_token"))
+
+
+# The grants the proxy serves, by their RFC 6749 grant_type.
+GRANT_PARSERS: dict[str, GrantParser] = {
+    "authorization_code": parse_authorization_code,
+    "refresh_token": parse_refresh_token,
+}
+TOKEN_PATH = "/v1/kick/token"  # noqa: S105 (a path)
+
+
+def requested_grant_type(fields: Fields) -> str:
+    """/v1/kick/token: the grant the client asks for (RFC 6749 sections 4.1.3, 6), one the proxy serves."""
+    grant_type = required_string(fields, "grant_type")
+    if grant_type not in GRANT_PARSERS:
+        raise ProxyError(
+            400,
+            UNSUPPORTED_GRANT_TYPE,
+            f"the proxy serves grant_type {' and '.join(GRANT_PARSERS)} only",
+        )
+    return grant_type
+
+
+def refuse_contradicting_grant_type(fields: Fields, served: str) -> None:
+    """/v1/kick/exchange and /refresh ignore grant_type, unless it names another grant than the path's."""
+    grant_type = fields.get("grant_type")
+    if isinstance(grant_type, str) and grant_type and grant_type != served:
+        raise ProxyError(
+            400,
+            UNSUPPORTED_GRANT_TYPE,
+            f"this endpoint serves grant_type {served} only; {TOKEN_PATH} serves {' and '.join(GRANT_PARSERS)}",
+        )
 
 
 def upstream_form(grant: Grant, credentials: ClientCredentials) -> str:
@@ -82,7 +113,7 @@ def upstream_form(grant: Grant, credentials: ClientCredentials) -> str:
     )
 
 
-def _required_string(fields: Fields, name: str) -> str:
+def required_string(fields: Fields, name: str) -> str:
     value = fields.get(name)
     if value is None:
         raise bad_request(f"{name} is required")

@@ -11,8 +11,9 @@ from core.errors import (
     DEFAULT_RETRY_AFTER_SECONDS,
     INVALID_GRANT,
     MAX_RETRY_AFTER_SECONDS,
+    SERVER_ERROR,
     ProxyError,
-    server_error,
+    upstream_blocked,
     upstream_unavailable,
 )
 from core.http_headers import header
@@ -23,6 +24,16 @@ MAX_UPSTREAM_BODY_BYTES = 64 * 1024
 CLIENT_ERROR_CODES = frozenset(
     {"invalid_request", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope"}
 )
+
+
+@dataclass(frozen=True)
+class ClientRefused(ProxyError):
+    """Kick refused the proxy's client credentials (401 or `invalid_client`): server_error, unless a
+    rotated secret gets a better answer (Kick authenticates the client before it looks at the grant)."""
+
+
+def client_refused() -> ClientRefused:
+    return ClientRefused(500, SERVER_ERROR, "Kick refused the proxy's client credentials; operators have been alerted")
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,8 @@ class KickResult:
     error: ProxyError | None
     upstream_status: int = 0
     upstream_latency_ms: float | None = None
+    # What the summary line and metrics call an answer that is not an error.
+    outcome: str = "success"
 
     @classmethod
     def failed(cls, error: ProxyError) -> KickResult:
@@ -53,18 +66,23 @@ def classify(status: int, headers: Mapping[str, str], body: bytes, now: float, l
 
 
 def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float) -> str:
-    """Kick's token JSON exactly as sent, or raise the ProxyError the contract maps the answer to."""
-    if 300 <= status < 400:
-        raise upstream_unavailable("Kick answered with a redirect, which the proxy never follows")
-    if status == 429:
-        raise upstream_unavailable("Kick is rate limiting the proxy; retry later", retry_after(headers, now))
-    if status >= 500:
-        raise upstream_unavailable("Kick's token endpoint is failing; retry later", retry_after(headers, now))
+    """Kick's token JSON exactly as sent, or raise the ProxyError the contract maps the answer to.
+
+    Each shape Kick is known to answer (its issue tracker, KickEngineering/KickDevDocs) is decided on
+    purpose here; README's error table lists them.
+    """
+    refuse_unavailable(status, headers, now, "token")
 
     if status == 401:
-        raise server_error("Kick refused the proxy's client credentials; operators have been alerted")
+        raise client_refused()
 
-    document = _json_object(body)
+    document = json_object(body)
+    if status == 403 and (document is None or not names_an_rfc_error(document)):
+        # #148: Cloudflare answers datacenter addresses, Lambda's among them, with a block or challenge page.
+        raise upstream_blocked(retry_after(headers, now))
+    if status == 400 and not body.strip():
+        # #156: Kick answered valid requests with an empty 400 for days: not a verdict on the grant.
+        raise upstream_unavailable("Kick answered 400 with an empty body; retry later")
     if document is None:
         raise upstream_unavailable("Kick answered with something other than JSON; retry later")
 
@@ -76,13 +94,31 @@ def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float)
 
     error = document.get("error")
     if error == "invalid_client":
-        raise server_error("Kick refused the proxy's client credentials; operators have been alerted")
+        raise client_refused()
     if isinstance(error, str) and error in CLIENT_ERROR_CODES:
         raise grant_error(error)
     if status == 400:
         # Kick's non-standard {"error": "Invalid request"}: it refused the code, verifier or token.
         raise grant_error(INVALID_GRANT)
     raise upstream_unavailable("Kick answered with an unexpected error; retry later")
+
+
+def refuse_unavailable(status: int, headers: Mapping[str, str], now: float, endpoint: str) -> None:
+    """Kick redirecting, rate limiting, failing or gone: 502 upstream_unavailable, passing on its Retry-After."""
+    if 300 <= status < 400:
+        raise upstream_unavailable("Kick answered with a redirect, which the proxy never follows")
+    if status == 429:
+        raise upstream_unavailable("Kick is rate limiting the proxy; retry later", retry_after(headers, now))
+    if status >= 500:
+        raise upstream_unavailable(f"Kick's {endpoint} endpoint is failing; retry later", retry_after(headers, now))
+    if status == 404:
+        # #421: every OAuth path answered 404 for days during an outage, whatever the request.
+        raise upstream_unavailable(f"Kick's {endpoint} endpoint answered 404; retry later", retry_after(headers, now))
+
+
+def names_an_rfc_error(document: Mapping[str, object]) -> bool:
+    error = document.get("error")
+    return error == "invalid_client" or (isinstance(error, str) and error in CLIENT_ERROR_CODES)
 
 
 GRANT_ERROR_DESCRIPTIONS = {
@@ -98,7 +134,7 @@ def grant_error(error: str) -> ProxyError:
     return ProxyError(400, error, GRANT_ERROR_DESCRIPTIONS[error])
 
 
-def _json_object(body: bytes) -> dict[str, object] | None:
+def json_object(body: bytes) -> dict[str, object] | None:
     try:
         document = json.loads(body.decode("utf-8"))
     except (ValueError, RecursionError):

@@ -19,7 +19,8 @@ ALLOWED_METHODS = "POST, OPTIONS"
 
 CORS_PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": ALLOWED_METHODS,
-    "Access-Control-Allow-Headers": "Content-Type",
+    # What OAuth client libraries send: a form or JSON body, and HTTP Basic client authentication.
+    "Access-Control-Allow-Headers": "Content-Type, Authorization",
     "Access-Control-Max-Age": "600",
 }
 
@@ -48,6 +49,8 @@ def error_response(error: ProxyError, headers: Mapping[str, str] | None = None) 
     extra = dict(headers or {})
     if error.retry_after is not None:
         extra["Retry-After"] = str(error.retry_after)
+    if error.challenge is not None:
+        extra["WWW-Authenticate"] = error.challenge
     if error.status == 405:
         extra["Allow"] = ALLOWED_METHODS
     body = json.dumps({"error": error.error, "error_description": error.description})

@@ -22,8 +22,11 @@ metrics = Metrics(
 
 # botocore logs whole request and response bodies at DEBUG, the secret among them; LOG_LEVEL=DEBUG
 # is for our own lines only.
-for _library in ("botocore", "boto3", "urllib3", "s3transfer"):
+for _library in ("botocore", "boto3", "s3transfer"):
     logging.getLogger(_library).setLevel(logging.INFO)
+# urllib3 quotes the request URL in DEBUG and WARNING lines (a response header it cannot parse, a
+# retry), and a revocation's URL carries the token (Kick's design); it logs nothing at ERROR.
+logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 def code_locations(exc: BaseException) -> list[str]:

@@ -109,9 +109,9 @@ class ReplayWindow:
     def _dynamodb_client(self) -> Any:
         with self._client_lock:
             if self._client is None:
-                from proxy.adapters.dynamodb_connection import BOTO_CONFIG
+                from proxy.adapters.dynamodb_connection import table_client
 
-                self._client = self._aws.client("dynamodb", config=BOTO_CONFIG)
+                self._client = table_client(self._aws)
             return self._client
 
     def answer(

@@ -25,6 +25,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from core.budget import Budget
 from core.settings import Settings
@@ -33,13 +34,19 @@ from proxy.adapters.secrets_manager import ClientCredentialsReader
 from proxy.replay_window import ReplayWindow
 
 
+class Clients(Protocol):
+    """The container's clients, read at each use: tests replace them on a live container."""
+
+    kick: KickClient
+    credentials: ClientCredentialsReader
+    replay: ReplayWindow
+
+
 class Warmup:
     """One per container (the pipeline's Container): the background steps of the request in flight."""
 
-    def __init__(self, kick: KickClient, credentials: ClientCredentialsReader, replay: ReplayWindow) -> None:
-        self._kick = kick
-        self._credentials = credentials
-        self._replay = replay
+    def __init__(self, clients: Clients) -> None:
+        self._clients = clients
         self._threads: list[threading.Thread] = []
         self._finish_by = 0.0
 
@@ -50,23 +57,23 @@ class Warmup:
 
     def _start(self, settings: Settings, budget: Budget) -> None:
         self._finish_by = budget.finish_by
-        self._kick.preconnect(settings.token_url, budget.upstream_allowance(time.monotonic()))
+        self._clients.kick.preconnect(settings.token_url, budget.upstream_allowance(time.monotonic()))
         # The secret's client first, on this thread, while Kick's handshake runs: the read is the critical
         # path, and the GIL would otherwise share the client's creation with the window's preparation.
         with contextlib.suppress(Exception):  # a failure is the read's to report
-            self._credentials.prepare()
-        if settings.replay_table_name and not self._replay.connected:
+            self._clients.credentials.prepare()
+        replay = self._clients.replay
+        if settings.replay_table_name and not replay.connected:
             # The imports start only once the client is made: while this thread goes on to send for the
             # secret, one background thread at a time competes with it for the GIL.
             def load_while_connecting() -> None:
-                self._threads.append(_background("replay-load", self._replay.load))
+                self._threads.append(_background("replay-load", replay.load))
 
-            connect = _background("replay-connect", lambda: self._replay.connect(settings, load_while_connecting))
-            self._threads.append(connect)
+            self._threads.append(_background("replay-connect", lambda: replay.connect(settings, load_while_connecting)))
 
     def finish(self) -> None:
         """End whatever the request did not use, before it answers."""
-        self._kick.cancel_preconnect()
+        self._clients.kick.cancel_preconnect()
         while self._threads:  # a thread joined may have started another: the loop sees it
             self._threads.pop(0).join(max(0.0, self._finish_by - time.monotonic()))
 

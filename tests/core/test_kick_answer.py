@@ -13,10 +13,11 @@ from core.errors import (
     INVALID_GRANT,
     MAX_RETRY_AFTER_SECONDS,
     SERVER_ERROR,
+    UPSTREAM_BLOCKED,
     UPSTREAM_UNAVAILABLE,
     ProxyError,
 )
-from core.kick_answer import CLIENT_ERROR_CODES, retry_after, token_body
+from core.kick_answer import CLIENT_ERROR_CODES, ClientRefused, retry_after, token_body
 from tests.core.core_support import refusal
 
 NOW = 1_795_375_290.0
@@ -346,3 +347,77 @@ def test_a_non_string_error_member_is_classified_not_crashed_on(error_value: obj
 
 def test_an_absurdly_long_retry_after_is_clamped_not_crashed_on() -> None:
     assert_unavailable(classify(429, b"", {"Retry-After": "9" * 5000}), MAX_RETRY_AFTER_SECONDS)
+
+
+# --- Kick's answer shapes seen in its issue tracker (KickEngineering/KickDevDocs) ----------------
+
+
+def test_an_rfc_invalid_grant_with_a_description_is_invalid_grant_without_kicks_words() -> None:
+    body = b'{"error":"invalid_grant","error_description":"kick-said The provided authorization grant is invalid"}'
+    error = classify(400, body)
+    assert (error.status, error.error, error.outcome) == (400, INVALID_GRANT, None)
+    assert_no_kick_text(error, body)
+
+
+def test_invalid_client_client_authentication_failed_is_a_client_refusal() -> None:
+    """#280: {"error":"invalid_client","error_description":"Client authentication failed"}."""
+    error = classify(401, b'{"error":"invalid_client","error_description":"Client authentication failed"}')
+    assert isinstance(error, ClientRefused)
+    assert (error.status, error.error) == (500, SERVER_ERROR)
+
+
+@pytest.mark.parametrize("headers", [{}, JSON_HEADERS, {"Content-Length": "0"}])
+def test_an_empty_400_is_kick_failing_not_a_refused_grant(headers: dict[str, str]) -> None:
+    """#156: Kick answered 400 with an empty body to valid requests for days; signing in again would not help."""
+    error = classify(400, b"", headers)
+    assert_unavailable(error)
+    assert error.outcome is None
+    assert "empty" in error.description
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        pytest.param(CLOUDFLARE_PAGE, HTML_HEADERS, id="block-page"),
+        pytest.param(
+            b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>challenge</body></html>",
+            {**HTML_HEADERS, "cf-mitigated": "challenge", "Server": "cloudflare"},
+            id="challenge",
+        ),
+        pytest.param(b"", {}, id="empty"),
+        pytest.param(b'{"message":"Forbidden"}', JSON_HEADERS, id="json-without-rfc-code"),
+    ],
+)
+def test_a_403_is_kicks_bot_protection_blocking_the_proxy(body: bytes, headers: dict[str, str]) -> None:
+    """#148: Cloudflare answers datacenter addresses (Lambda's among them) with a block or challenge page."""
+    error = classify(403, body, headers)
+    assert_unavailable(error)
+    assert error.outcome == UPSTREAM_BLOCKED
+    assert_no_kick_text(error, body)
+
+
+def test_a_403_block_passes_kicks_retry_after_on() -> None:
+    error = classify(403, CLOUDFLARE_PAGE, {**HTML_HEADERS, "Retry-After": "60"})
+    assert (error.outcome, error.retry_after) == (UPSTREAM_BLOCKED, 60)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b'{"error":"Not found"}', JSON_HEADERS),
+        (b"<html>This id.kick.com page can't be found</html>", HTML_HEADERS),
+        (b"", {}),
+        (b'{"error":"invalid_grant"}', JSON_HEADERS),
+    ],
+)
+def test_a_404_is_kicks_outage_whatever_its_body(body: bytes, headers: dict[str, str]) -> None:
+    """#421: id.kick.com answered 404 on every OAuth path for days."""
+    error = classify(404, body, headers)
+    assert_unavailable(error)
+    assert error.outcome is None
+    assert "404" in error.description
+
+
+@pytest.mark.parametrize("document", [{"token_type": "Bearer", "expires_in": 14400}, {"error": "invalid_grant"}])
+def test_a_200_without_an_access_token_is_kick_failing(document: dict[str, object]) -> None:
+    assert_unavailable(classify(200, json.dumps(document).encode()))

@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from core.errors import ProxyError, bad_request, server_error, upstream_timeout, upstream_unavailable
+from core.errors import (
+    ProxyError,
+    bad_request,
+    invalid_client,
+    server_error,
+    upstream_timeout,
+    upstream_unavailable,
+)
 from core.responses import (
     ApiResponse,
     cors_headers,
@@ -132,6 +139,20 @@ def test_cors_headers_do_not_displace_the_no_store_headers() -> None:
     headers = error_response(upstream_timeout(), cors_headers(ALLOWED_ORIGIN, ALLOWED))["headers"]
     assert headers["Cache-Control"] == "no-store"
     assert headers["Retry-After"].isdigit()
+
+
+def test_a_401_to_a_basic_client_carries_its_challenge_and_others_carry_none() -> None:
+    challenged = error_response(invalid_client("wrong client", 'Basic realm="x"'))
+    assert (challenged["statusCode"], challenged["headers"]["WWW-Authenticate"]) == (401, 'Basic realm="x"')
+    assert json.loads(challenged["body"]) == {"error": "invalid_client", "error_description": "wrong client"}
+    assert "WWW-Authenticate" not in error_response(invalid_client("wrong client"))["headers"]
+    assert "WWW-Authenticate" not in error_response(bad_request("no"))["headers"]
+
+
+def test_a_preflight_allows_the_headers_oauth_libraries_send() -> None:
+    headers = preflight_response(cors_headers(ALLOWED_ORIGIN, ALLOWED))["headers"]
+    allowed = {name.strip().lower() for name in headers["Access-Control-Allow-Headers"].split(",")}
+    assert allowed == {"content-type", "authorization"}
 
 
 def test_a_preflight_from_an_allowed_origin_allows_post_with_a_content_type() -> None:

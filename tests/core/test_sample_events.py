@@ -7,32 +7,60 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import INVALID_REQUEST, ProxyError
-from core.grants import GrantParser, parse_authorization_code, parse_refresh_token
+from core.client_auth import presented_client
+from core.errors import INVALID_REQUEST, UNSUPPORTED_GRANT_TYPE, UNSUPPORTED_TOKEN_TYPE, ProxyError
+from core.grants import (
+    GRANT_PARSERS,
+    Grant,
+    parse_authorization_code,
+    parse_refresh_token,
+    refuse_contradicting_grant_type,
+    requested_grant_type,
+)
 from core.request_body import api_request, parse_fields
+from core.revocation import Revocation, parse_revocation
 from core.settings import settings_from
 from tests.support.events import EVENTS_DIR, sample_event
 
 ENV_FILE = EVENTS_DIR.parent / "env.json"
 SAMPLES = sorted(path.stem for path in EVENTS_DIR.glob("*.json"))
 
-# What the core makes of each sample: None parses to a grant, else the refusal's status and what it names.
-EXPECTED: dict[str, tuple[int, str] | None] = {
+# What the core makes of each sample: None parses (to a grant or a revocation), else the refusal's
+# status, error and what its description starts with.
+EXPECTED: dict[str, tuple[int, str, str] | None] = {
     "exchange": None,
     "exchange-form": None,
     "exchange-base64": None,
-    "exchange-bad-verifier": (400, "code_verifier must be 43 to 128 characters"),
-    "exchange-foreign-redirect": (400, "redirect_uri is not one of"),
-    "exchange-missing-code": (400, "code is required"),
+    "exchange-bad-verifier": (400, INVALID_REQUEST, "code_verifier must be 43 to 128 characters"),
+    "exchange-foreign-redirect": (400, INVALID_REQUEST, "redirect_uri is not one of"),
+    "exchange-missing-code": (400, INVALID_REQUEST, "code is required"),
+    "exchange-contradicting-grant-type": (
+        400,
+        UNSUPPORTED_GRANT_TYPE,
+        "this endpoint serves grant_type authorization_code",
+    ),
     "refresh": None,
     "refresh-form": None,
-    "refresh-missing-token": (400, "refresh_token is required"),
-    "refresh-wrong-content-type": (415, "Content-Type must be"),
+    "refresh-missing-token": (400, INVALID_REQUEST, "refresh_token is required"),
+    "refresh-wrong-content-type": (415, INVALID_REQUEST, "Content-Type must be"),
+    "token-exchange": None,
+    "token-refresh": None,
+    # The client id is checked against the deployment's secret, beyond the core: see tests/handlers.
+    "token-refresh-foreign-client": None,
+    "token-unsupported-grant-refresh": (400, UNSUPPORTED_GRANT_TYPE, "the proxy serves grant_type"),
+    "revoke-refresh-token": None,
+    "revoke-refresh-token-bad-hint": (400, UNSUPPORTED_TOKEN_TYPE, "token_type_hint must be"),
 }
-FUNCTIONS = {"ExchangeFunction": "exchange", "RefreshFunction": "refresh"}
+FUNCTIONS = {
+    "ExchangeFunction": "exchange",
+    "RefreshFunction": "refresh",
+    "TokenFunction": "token",
+    "RevokeFunction": "revoke",
+}
 ENV_VARIABLES = {
     "KICK_SECRET_ID",
     "KICK_TOKEN_URL",
+    "KICK_REVOKE_URL",
     "ALLOWED_REDIRECT_URIS",
     "ALLOWED_ORIGINS",
     "UPSTREAM_TIMEOUT_SECONDS",
@@ -41,12 +69,29 @@ ENV_VARIABLES = {
 }
 
 
-def grant_kind(name: str) -> str:
+def endpoint_of(name: str) -> str:
+    """The route a sample is for: its name's first word when that names an endpoint, else exchange or refresh."""
+    first = name.split("-", 1)[0]
+    if first in ("token", "revoke"):
+        return first
     return "exchange" if "exchange" in name else "refresh"
 
 
-def parser_for(name: str) -> GrantParser:
-    return parse_authorization_code if grant_kind(name) == "exchange" else parse_refresh_token
+def core_reading(name: str) -> Grant | Revocation:
+    """What the core makes of a sample, in the order the pipeline asks."""
+    request = api_request(sample_event(name))
+    fields = parse_fields(request)
+    endpoint = endpoint_of(name)
+    if endpoint == "revoke":
+        presented_client(fields, request.header("authorization"))
+        return parse_revocation(fields)
+    if endpoint == "token":
+        presented_client(fields, request.header("authorization"))
+        return GRANT_PARSERS[requested_grant_type(fields)](fields, allowed_redirect_uris())
+    grant_type = "authorization_code" if endpoint == "exchange" else "refresh_token"
+    refuse_contradicting_grant_type(fields, grant_type)
+    parse = parse_authorization_code if endpoint == "exchange" else parse_refresh_token
+    return parse(fields, allowed_redirect_uris())
 
 
 def allowed_redirect_uris() -> frozenset[str]:
@@ -66,7 +111,7 @@ def test_a_sample_file_name_says_exchange_or_refresh_but_not_both(name: str) -> 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_a_sample_is_a_complete_rest_proxy_event_for_its_route(name: str) -> None:
     event = sample_event(name)
-    path = f"/v1/kick/{grant_kind(name)}"
+    path = f"/v1/kick/{endpoint_of(name)}"
     assert (event["resource"], event["path"], event["httpMethod"]) == (path, path, "POST")
     assert isinstance(event["isBase64Encoded"], bool)
     assert isinstance(event["body"], str)
@@ -81,16 +126,18 @@ def test_a_sample_is_a_complete_rest_proxy_event_for_its_route(name: str) -> Non
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_a_sample_parses_to_its_expected_outcome(name: str) -> None:
-    request = api_request(sample_event(name))
     expected = EXPECTED[name]
     if expected is None:
-        grant = parser_for(name)(parse_fields(request), allowed_redirect_uris())
-        assert grant.grant_type == ("authorization_code" if grant_kind(name) == "exchange" else "refresh_token")
+        reading = core_reading(name)
+        if isinstance(reading, Revocation):
+            assert endpoint_of(name) == "revoke"
+        else:
+            assert reading.grant_type == ("authorization_code" if "exchange" in name else "refresh_token")
         return
     with pytest.raises(ProxyError) as caught:
-        parser_for(name)(parse_fields(request), allowed_redirect_uris())
-    status, description = expected
-    assert (caught.value.status, caught.value.error) == (status, INVALID_REQUEST)
+        core_reading(name)
+    status, error, description = expected
+    assert (caught.value.status, caught.value.error) == (status, error)
     assert caught.value.description.startswith(description)
 
 
@@ -106,7 +153,7 @@ def test_the_json_and_form_refresh_samples_carry_the_same_fields() -> None:
     assert parse_fields(api_request(sample_event("refresh"))) == parse_fields(api_request(sample_event("refresh-form")))
 
 
-def test_env_json_configures_both_functions_completely() -> None:
+def test_env_json_configures_every_function_completely() -> None:
     env = json.loads(ENV_FILE.read_text())
     assert set(env) == set(FUNCTIONS)
     for variables in env.values():
@@ -114,6 +161,7 @@ def test_env_json_configures_both_functions_completely() -> None:
         assert all(isinstance(value, str) for value in variables.values())
         settings = settings_from(variables)
         assert settings.token_url == "http://host.docker.internal:3001/oauth/token"
+        assert settings.revoke_url == "http://host.docker.internal:3001/oauth/revoke"
         assert "battles-record://oauth/callback" in settings.allowed_redirect_uris
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from core.settings import (
     DEFAULT_REPLAY_WINDOW_SECONDS,
+    DEFAULT_REVOKE_URL,
     DEFAULT_TOKEN_URL,
     DEFAULT_UPSTREAM_TIMEOUT_SECONDS,
     ConfigurationError,
@@ -13,6 +14,7 @@ from core.settings import (
 )
 
 MINIMAL = {"KICK_SECRET_ID": "kick-oauth-proxy/kick-client"}
+URL_VARIABLES = ["KICK_TOKEN_URL", "KICK_REVOKE_URL"]
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:kick-oauth-proxy/kick-client-AbCdEf"
 
 
@@ -30,6 +32,7 @@ def test_only_the_secret_id_is_required_and_everything_else_has_a_default() -> N
     settings = settings_from(MINIMAL)
     assert settings.secret_id == MINIMAL["KICK_SECRET_ID"]
     assert settings.token_url == DEFAULT_TOKEN_URL == "https://id.kick.com/oauth/token"
+    assert settings.revoke_url == DEFAULT_REVOKE_URL == "https://id.kick.com/oauth/revoke"
     assert settings.allowed_redirect_uris == frozenset()
     assert settings.allowed_origins == frozenset()
     assert settings.upstream_timeout_seconds == DEFAULT_UPSTREAM_TIMEOUT_SECONDS == 10
@@ -39,9 +42,16 @@ def test_only_the_secret_id_is_required_and_everything_else_has_a_default() -> N
 
 @pytest.mark.parametrize("blank", ["", " ", "  \t"])
 def test_blank_values_mean_the_default(blank: str) -> None:
-    optional = ("KICK_TOKEN_URL", "UPSTREAM_TIMEOUT_SECONDS", "REPLAY_TABLE_NAME", "REPLAY_WINDOW_SECONDS")
+    optional = (
+        "KICK_TOKEN_URL",
+        "KICK_REVOKE_URL",
+        "UPSTREAM_TIMEOUT_SECONDS",
+        "REPLAY_TABLE_NAME",
+        "REPLAY_WINDOW_SECONDS",
+    )
     settings = settings_from({**MINIMAL, **dict.fromkeys(optional, blank)})
     assert settings.token_url == DEFAULT_TOKEN_URL
+    assert settings.revoke_url == DEFAULT_REVOKE_URL
     assert settings.upstream_timeout_seconds == DEFAULT_UPSTREAM_TIMEOUT_SECONDS
     assert settings.replay_table_name is None
     assert settings.replay_window_seconds == DEFAULT_REPLAY_WINDOW_SECONDS
@@ -52,6 +62,7 @@ def test_every_variable_is_read() -> None:
         {
             "KICK_SECRET_ID": SECRET_ARN,
             "KICK_TOKEN_URL": "http://127.0.0.1:3001/oauth/token",
+            "KICK_REVOKE_URL": "http://127.0.0.1:3001/oauth/revoke",
             "ALLOWED_REDIRECT_URIS": "battles-record://oauth/callback,http://localhost:1420/auth/callback",
             "ALLOWED_ORIGINS": "http://localhost:1420",
             "UPSTREAM_TIMEOUT_SECONDS": "2.5",
@@ -61,6 +72,7 @@ def test_every_variable_is_read() -> None:
     )
     assert settings.secret_id == SECRET_ARN
     assert settings.token_url == "http://127.0.0.1:3001/oauth/token"
+    assert settings.revoke_url == "http://127.0.0.1:3001/oauth/revoke"
     assert settings.allowed_redirect_uris == {"battles-record://oauth/callback", "http://localhost:1420/auth/callback"}
     assert settings.allowed_origins == {"http://localhost:1420"}
     assert settings.upstream_timeout_seconds == 2.5
@@ -113,13 +125,16 @@ def test_the_secret_id_may_be_a_name_or_an_arn() -> None:
         "wss://id.kick.com/oauth/token",
     ],
 )
-def test_a_token_url_that_is_not_http_or_https_is_refused(url: str) -> None:
-    refused({**MINIMAL, "KICK_TOKEN_URL": url}, "KICK_TOKEN_URL", url)
+@pytest.mark.parametrize("variable", URL_VARIABLES)
+def test_a_kick_url_that_is_not_http_or_https_is_refused(variable: str, url: str) -> None:
+    refused({**MINIMAL, variable: url}, variable, url)
 
 
 @pytest.mark.parametrize("url", ["http://host.docker.internal:3001/oauth/token", "HTTPS://id.kick.com/oauth/token"])
-def test_http_and_https_token_urls_are_accepted(url: str) -> None:
-    assert settings_from({**MINIMAL, "KICK_TOKEN_URL": url}).token_url == url
+@pytest.mark.parametrize("variable", URL_VARIABLES)
+def test_http_and_https_kick_urls_are_accepted(variable: str, url: str) -> None:
+    settings = settings_from({**MINIMAL, variable: url})
+    assert (settings.token_url if variable == "KICK_TOKEN_URL" else settings.revoke_url) == url
 
 
 @pytest.mark.parametrize(
@@ -149,5 +164,6 @@ def test_a_configuration_error_never_contains_any_configured_value() -> None:
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "https://[id.kick.com/oauth/token"])
-def test_a_malformed_token_url_is_a_configuration_error(url: str) -> None:
-    refused({**MINIMAL, "KICK_TOKEN_URL": url}, "KICK_TOKEN_URL", url)
+@pytest.mark.parametrize("variable", URL_VARIABLES)
+def test_a_malformed_kick_url_is_a_configuration_error(variable: str, url: str) -> None:
+    refused({**MINIMAL, variable: url}, variable, url)

@@ -49,6 +49,20 @@ class LocalStack:
     def authorize_url(self) -> str:
         return f"{self.emulator.base_url}/oauth/authorize"
 
+    @property
+    def token_url(self) -> str:
+        """The proxy's one RFC 6749 token endpoint."""
+        return f"{self.api_url}/v1/kick/token"
+
+    @property
+    def revoke_url(self) -> str:
+        return f"{self.api_url}/v1/kick/revoke"
+
+    @property
+    def introspect_url(self) -> str:
+        """A protected resource of sorts: Kick's introspection takes the access token as a Bearer."""
+        return f"{self.emulator.base_url}/oauth/token/introspect"
+
     def authorize(self, redirect_uri: str = DEV_REDIRECT_URI) -> tuple[str, str]:
         """Approve a sign-in at the emulator: (code, verifier)."""
         verifier = code_verifier()

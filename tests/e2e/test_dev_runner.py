@@ -116,6 +116,8 @@ def client(runner: DevRunner, redirect_uri: str, token_file: Path, *command: str
 def test_make_dev_serves_a_whole_sign_in_and_stops_on_ctrl_c(dev_runner: tuple[DevRunner, str], tmp_path: Path) -> None:
     runner, redirect_uri = dev_runner
     assert "local-dev-client" in runner.banner
+    assert f"{runner.api_url}/v1/kick/token " in runner.banner
+    assert f"{runner.api_url}/v1/kick/revoke " in runner.banner
 
     login = client(runner, redirect_uri, tmp_path / "tokens.json", "login", "--follow-redirect", "--timeout", "10")
     assert login.returncode == 0, login.stderr

@@ -226,7 +226,7 @@ def test_bodies_that_are_not_utf8_arrive_base64_encoded(stack: LocalStack) -> No
 
 
 def test_unknown_paths_are_404_json_with_no_store(stack: LocalStack) -> None:
-    answer = requests.post(f"{stack.api_url}/v1/kick/revoke", json={}, timeout=5)
+    answer = requests.post(f"{stack.api_url}/v1/kick/introspect", json={}, timeout=5)
     assert answer.status_code == 404
     assert answer.json()["error"] == "not_found"
     assert_no_store(answer)

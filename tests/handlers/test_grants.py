@@ -68,9 +68,9 @@ def test_refresh_returns_kicks_rotated_tokens(proxy: Proxy) -> None:
     assert sorted(received.form_pairs) == expected_refresh_form("refresh-1")
 
 
-# What a client may add on its own; none of it reaches Kick.
+# What a client may add on its own; none of it reaches Kick. (A grant_type other than the path's own is
+# refused: tests/handlers/test_token_endpoint.py.)
 SMUGGLED = {
-    "grant_type": "password",
     "client_id": "attacker-client",
     "client_secret": "attacker-secret",
     "scope": "channel:write admin",
@@ -80,12 +80,18 @@ SMUGGLED = {
 
 
 def _exchange_with(proxy: Proxy, extra: dict[str, str]) -> tuple[Invocation, list[tuple[str, str]]]:
-    fields = {**exchange_fields("code-1"), "refresh_token": "smuggled", **extra}
+    fields = {**exchange_fields("code-1"), "grant_type": "authorization_code", "refresh_token": "smuggled", **extra}
     return proxy.exchange(json_event(EXCHANGE, fields)), expected_exchange_form("code-1")
 
 
 def _refresh_with(proxy: Proxy, extra: dict[str, str]) -> tuple[Invocation, list[tuple[str, str]]]:
-    fields = {"refresh_token": "refresh-1", "code": "smuggled-code", "redirect_uri": "https://evil.example/cb", **extra}
+    fields = {
+        "grant_type": "refresh_token",
+        "refresh_token": "refresh-1",
+        "code": "smuggled-code",
+        "redirect_uri": "https://evil.example/cb",
+        **extra,
+    }
     return proxy.refresh(json_event(REFRESH, fields)), expected_refresh_form("refresh-1")
 
 

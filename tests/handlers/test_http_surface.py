@@ -75,7 +75,7 @@ def test_an_empty_allowed_origins_list_means_no_cors_headers_at_all(proxy: Proxy
     assert not [name for name in answer.headers if name.lower().startswith("access-control-")]
 
 
-@pytest.mark.parametrize("path", [EXCHANGE, REFRESH])
+@pytest.mark.parametrize("path", [EXCHANGE, REFRESH, "/v1/kick/token", "/v1/kick/revoke"])
 def test_a_preflight_from_the_allowed_origin_is_answered_without_calling_kick(proxy: Proxy, path: str) -> None:
     event = rest_event(
         path,
@@ -87,15 +87,17 @@ def test_a_preflight_from_the_allowed_origin_is_answered_without_calling_kick(pr
         },
         method="OPTIONS",
     )
+    endpoint = {EXCHANGE: proxy.exchange, REFRESH: proxy.refresh, "/v1/kick/token": proxy.token}
 
-    answer = proxy.exchange(event) if path == EXCHANGE else proxy.refresh(event)
+    answer = endpoint.get(path, proxy.revoke)(event)
 
     assert answer.status == 204
     assert answer.body == ""
     assert_no_store_headers(answer)
     assert answer.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
     assert answer.headers["Access-Control-Allow-Methods"] == "POST, OPTIONS"
-    assert answer.headers["Access-Control-Allow-Headers"] == "Content-Type"
+    # What OAuth client libraries send: a body, and HTTP Basic client authentication.
+    assert answer.headers["Access-Control-Allow-Headers"] == "Content-Type, Authorization"
     assert answer.headers["Access-Control-Max-Age"] == "600"
     assert proxy.kick.received == []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.support.assertions import assert_error, assert_retry_after
@@ -170,3 +172,43 @@ def test_an_oversized_answer_is_upstream_unavailable(proxy: Proxy) -> None:
 
     assert_error(answer, 502, "upstream_unavailable")
     assert seconds < 1.0
+
+
+def _emf_metric_names(text: str) -> set[str]:
+    names: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            for directive in json.loads(line)["_aws"]["CloudWatchMetrics"]:
+                names.update(metric["Name"] for metric in directive["Metrics"])
+    return names
+
+
+@pytest.mark.parametrize(
+    ("kick_answer", "outcome"),
+    [
+        pytest.param(
+            Answer(
+                status=403, body=CLOUDFLARE_PAGE.encode(), headers={"Content-Type": "text/html", "Server": "cloudflare"}
+            ),
+            "upstream_blocked",
+            id="cloudflare-403",
+        ),
+        pytest.param(json_answer(503, {"error": "unavailable"}), "upstream_unavailable", id="json-503"),
+        pytest.param(json_answer(404, {"error": "Not found"}), "upstream_unavailable", id="outage-404"),
+        pytest.param(Answer(status=400, body=b""), "upstream_unavailable", id="empty-400"),
+    ],
+)
+def test_kick_blocking_the_proxy_is_its_own_outcome_while_the_app_sees_upstream_unavailable(
+    proxy: Proxy, output: CapturedOutput, kick_answer: Answer, outcome: str
+) -> None:
+    proxy.kick.answer(kick_answer)
+
+    answer = proxy.exchange(exchange_event())
+
+    assert_error(answer, 502, "upstream_unavailable")
+    assert_retry_after(answer)
+    text = output.collect()
+    [finished] = output.finished_lines(text)
+    assert (finished["outcome"], finished["upstream_status"]) == (outcome, kick_answer.status)
+    counted = _emf_metric_names(text) & {"upstream_blocked", "upstream_unavailable"}
+    assert counted == {outcome}

@@ -12,6 +12,7 @@ status, grant type, upstream status and latency, and the API Gateway request id 
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -44,6 +45,9 @@ class Canary:
     KICK_DESCRIPTION = "cnryKICKDESCRIPTION0c4f77"
     HTML_PAGE = "cnryHTMLPAGE6d1e2b"
     EXCEPTION = "cnryEXCEPTION2a8b9c"
+    REVOKED_TOKEN = "cnryREVOKEDTOKEN7c3f10"
+    APP_SECRET = "cnryAPPSECRET5e91b7"
+    FOREIGN_CLIENT = "cnryFOREIGNCLIENT0d6a4c"
 
     @classmethod
     def all(cls) -> dict[str, str]:
@@ -106,13 +110,15 @@ class Run:
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    grant: str  # "exchange" or "refresh"
+    grant: str  # the endpoint: "exchange", "refresh", "token" or "revoke"
     event: Callable[[], dict[str, Any]]
     status: int
     arrange: Callable[[Run], None] = lambda run: None
     kick_called: bool = True
     # Strings that must never be output in this scenario besides the canaries (e.g. Kick's raw body).
     upstream_body: bytes = b""
+    # /v1/kick/token: the grant the summary line names (None: none was dispatched).
+    dispatched: str | None = None
 
 
 def kick_answers(answer: Answer) -> Callable[[Run], None]:
@@ -225,6 +231,82 @@ NON_JSON = Answer(
 )
 DRIPPING = Answer(status=200, body=ISSUED.body, headers=ISSUED.headers, drip_seconds_per_byte=0.2)
 SLOW = Answer(status=200, body=ISSUED.body, headers=ISSUED.headers, delay_seconds=2)
+
+
+# --- /v1/kick/token and /v1/kick/revoke -------------------------------------------------------------
+
+TOKEN_PATH = "/v1/kick/token"
+REVOKE_PATH = "/v1/kick/revoke"
+
+
+def basic_auth(client_id: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{password}".encode()).decode()}
+
+
+def token_code_form() -> dict[str, Any]:
+    fields = {"grant_type": "authorization_code", "client_id": CLIENT_ID, **exchange_fields()}
+    fields["client_secret"] = Canary.APP_SECRET
+    return rest_event(TOKEN_PATH, urlencode(fields), FORM)
+
+
+def token_refresh_basic(client_id: str = CLIENT_ID) -> dict[str, Any]:
+    fields = {"grant_type": "refresh_token", "scope": Canary.UNKNOWN_FIELD, **refresh_fields()}
+    return rest_event(TOKEN_PATH, urlencode(fields), {**FORM, **basic_auth(client_id, Canary.APP_SECRET)})
+
+
+def token_fields_event(**fields: str) -> Callable[[], dict[str, Any]]:
+    return lambda: rest_event(TOKEN_PATH, urlencode(fields), FORM)
+
+
+def revoke_event(**overrides: str) -> dict[str, Any]:
+    fields = {"token": Canary.REVOKED_TOKEN, "token_type_hint": "refresh_token", "note": Canary.UNKNOWN_FIELD}
+    return rest_event(REVOKE_PATH, urlencode({**fields, **overrides}), {**FORM, "Origin": ALLOWED_ORIGIN})
+
+
+def revoke_url_at(url: str) -> Callable[[Run], None]:
+    def arrange(run: Run) -> None:
+        run.monkeypatch.setenv("KICK_REVOKE_URL", url)
+
+    return arrange
+
+
+def kick_revoke_refuses_connections(run: Run) -> None:
+    """requests' ConnectionError quotes the URL, and with it the token in the query."""
+    revoke_url_at(f"http://127.0.0.1:{closed_port()}/oauth/revoke")(run)
+
+
+def kick_revoke_sends_unparsable_headers(run: Run) -> None:
+    """urllib3 logs a WARNING quoting the request URL, the token in its query, for a header it cannot parse."""
+    raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nbroken header\r\n\r\nOK"
+    server = DripServer(raw, 0.0001).start()
+    run.cleanups.append(server.stop)
+    revoke_url_at(f"{server.url}/oauth/revoke")(run)
+
+
+def kick_revoke_drips(run: Run) -> None:
+    server = DripServer(http_response(200, b"OK" * 20, "text/plain"), 0.2).start()
+    run.cleanups.append(server.stop)
+    run.monkeypatch.setenv("UPSTREAM_TIMEOUT_SECONDS", DEADLINE)
+    revoke_url_at(f"{server.url}/oauth/revoke")(run)
+
+
+def revocation_classifier_raises(run: Run) -> None:
+    from proxy import pipeline
+
+    def classify_revocation(status: int, headers: object, body: bytes, now: float, latency: float) -> object:
+        raise RuntimeError(f"{Canary.EXCEPTION} revoking {Canary.REVOKED_TOKEN} got {body!r}")
+
+    run.monkeypatch.setattr(pipeline, "classify_revocation", classify_revocation)
+    run.proxy.kick.answer(Answer(status=200, body=b"OK"))
+
+
+def redirect_revocation_to_second_kick(run: Run) -> None:
+    run.proxy.kick.answer(
+        Answer(status=307, headers={"Location": f"{run.second_kick.revoke_url}?token={Canary.REVOKED_TOKEN}"})
+    )
+
+
+KICK_REVOKED = Answer(status=200, body=b"OK", headers={"Content-Type": "text/plain; charset=utf-8"})
 
 SCENARIOS = [
     Scenario("exchange-json-success", "exchange", exchange_json, 200, kick_answers(ISSUED), upstream_body=ISSUED.body),
@@ -448,6 +530,111 @@ SCENARIOS = [
         with_env(UPSTREAM_TIMEOUT_SECONDS=Canary.UNKNOWN_FIELD),
         kick_called=False,
     ),
+    Scenario(
+        "token-form-code-success",
+        "token",
+        token_code_form,
+        200,
+        kick_answers(ISSUED),
+        upstream_body=ISSUED.body,
+        dispatched="authorization_code",
+    ),
+    Scenario(
+        "token-basic-refresh-success",
+        "token",
+        token_refresh_basic,
+        200,
+        kick_answers(ISSUED),
+        upstream_body=ISSUED.body,
+        dispatched="refresh_token",
+    ),
+    Scenario(
+        "token-unsupported-grant",
+        "token",
+        token_fields_event(grant_type="password", username=Canary.UNKNOWN_FIELD, password=Canary.APP_SECRET),
+        400,
+        kick_called=False,
+    ),
+    Scenario(
+        "token-missing-grant-type",
+        "token",
+        token_fields_event(refresh_token=Canary.REFRESH_IN),
+        400,
+        kick_called=False,
+    ),
+    Scenario(
+        "token-foreign-client-basic",
+        "token",
+        lambda: token_refresh_basic(Canary.FOREIGN_CLIENT),
+        401,
+        kick_called=False,
+        dispatched="refresh_token",
+    ),
+    Scenario(
+        "token-kick-html-500",
+        "token",
+        token_code_form,
+        502,
+        kick_answers(html_answer(500, HTML_PAGE)),
+        dispatched="authorization_code",
+    ),
+    Scenario(
+        "token-kick-drips-past-deadline",
+        "token",
+        token_refresh_basic,
+        504,
+        both(with_env(UPSTREAM_TIMEOUT_SECONDS=DEADLINE), kick_answers(DRIPPING)),
+        dispatched="refresh_token",
+    ),
+    Scenario("revoke-success", "revoke", revoke_event, 200, kick_answers(KICK_REVOKED)),
+    Scenario(
+        "revoke-unknown-token",
+        "revoke",
+        revoke_event,
+        200,
+        kick_answers(json_answer(400, {"error": "Invalid request", **KICK_DESCRIBED})),
+    ),
+    Scenario("revoke-kick-html-500", "revoke", revoke_event, 502, kick_answers(html_answer(500, HTML_PAGE))),
+    Scenario("revoke-kick-redirect", "revoke", revoke_event, 502, redirect_revocation_to_second_kick),
+    Scenario(
+        "revoke-kick-refuses-connections",
+        "revoke",
+        revoke_event,
+        502,
+        kick_revoke_refuses_connections,
+        kick_called=False,
+    ),
+    Scenario(
+        "revoke-kick-unparsable-headers",
+        "revoke",
+        revoke_event,
+        200,
+        kick_revoke_sends_unparsable_headers,
+        kick_called=False,
+    ),
+    Scenario("revoke-kick-drips-past-deadline", "revoke", revoke_event, 504, kick_revoke_drips, kick_called=False),
+    Scenario(
+        "revoke-unsupported-hint",
+        "revoke",
+        lambda: revoke_event(token_type_hint=Canary.UNKNOWN_FIELD),
+        400,
+        kick_called=False,
+    ),
+    Scenario(
+        "revoke-foreign-client",
+        "revoke",
+        lambda: revoke_event(client_id=Canary.FOREIGN_CLIENT, client_secret=Canary.APP_SECRET),
+        401,
+        kick_called=False,
+    ),
+    Scenario(
+        "revoke-basic-with-a-secret",
+        "revoke",
+        lambda: {**revoke_event(), "headers": {**FORM, **basic_auth(CLIENT_ID, Canary.APP_SECRET)}},
+        200,
+        kick_answers(KICK_REVOKED),
+    ),
+    Scenario("unexpected-exception-classifying-revocation", "revoke", revoke_event, 500, revocation_classifier_raises),
 ]
 
 
@@ -469,6 +656,16 @@ UPSTREAM_STATUS = {
     "kick-429": 429,
     "kick-unexpected-4xx": 418,
     "unexpected-exception-reading-kick": 200,
+    "token-form-code-success": 200,
+    "token-basic-refresh-success": 200,
+    "token-kick-html-500": 500,
+    "revoke-success": 200,
+    "revoke-unknown-token": 400,
+    "revoke-kick-html-500": 500,
+    "revoke-kick-redirect": 307,
+    "revoke-kick-unparsable-headers": 200,
+    "revoke-basic-with-a-secret": 200,
+    "unexpected-exception-classifying-revocation": 200,
 }
 assert set(UPSTREAM_STATUS) <= {scenario.name for scenario in SCENARIOS}
 
@@ -492,7 +689,8 @@ def debug_proxy(proxy: Proxy, monkeypatch: pytest.MonkeyPatch) -> Iterator[Proxy
 
 
 def invoke(proxy: Proxy, grant: str, event: dict[str, Any]) -> Invocation:
-    return proxy.exchange(event) if grant == "exchange" else proxy.refresh(event)
+    endpoints = {"exchange": proxy.exchange, "refresh": proxy.refresh, "token": proxy.token, "revoke": proxy.revoke}
+    return endpoints[grant](event)
 
 
 def leaks(text: str, allowed: set[str] = frozenset()) -> dict[str, str]:  # type: ignore[assignment]
@@ -550,11 +748,19 @@ def assert_one_summary_line(
     assert line["level"] == "INFO"
     assert line["correlation_id"] == event["requestContext"]["requestId"]
     assert line["status"] == answer.status
-    assert line["grant_type"] == ("authorization_code" if scenario.grant == "exchange" else "refresh_token")
+    assert line["endpoint"] == scenario.grant
+    if scenario.grant == "revoke":
+        assert "grant_type" not in line
+    elif scenario.grant == "token":
+        assert line.get("grant_type") == scenario.dispatched
+    else:
+        assert line["grant_type"] == ("authorization_code" if scenario.grant == "exchange" else "refresh_token")
     assert isinstance(line["outcome"], str)
     assert line["outcome"]
     if answer.status >= 400:
-        assert line["outcome"] == answer.json["error"]
+        # The line tells operators more than the client's code where it matters: Kick blocking the proxy.
+        blocked = scenario.name == "kick-cloudflare-403"
+        assert line["outcome"] == ("upstream_blocked" if blocked else answer.json["error"])
     assert isinstance(line["latency_ms"], int | float)
     assert line["latency_ms"] >= 0
     # 0 stands for "Kick gave no answer" (Powertools would drop a None-valued key from the line).

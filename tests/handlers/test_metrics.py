@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
-from tests.support.kick_stub import json_answer, token_answer
+from tests.support.events import rest_event
+from tests.support.kick_stub import json_answer, revoked_answer, token_answer
 from tests.support.logs import CapturedOutput
 from tests.support.proxy import Proxy
 from tests.support.token_requests import refresh_event
@@ -61,3 +63,22 @@ def test_cold_start_is_counted_once_per_container(
     # Powertools adds the function's name to ColdStart's dimensions.
     assert [metrics_of(document, ["function_name", "service"]) for document in cold] == [{"ColdStart": "Count"}]
     assert cold[0]["ColdStart"] == [1.0]
+
+
+def test_the_standard_endpoints_count_their_own_outcomes(proxy: Proxy, output: CapturedOutput) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    proxy.kick.answer(revoked_answer(), json_answer(400, {"error": "Invalid request"}))
+
+    def post(path: str, **fields: str) -> None:
+        event = rest_event(path, urlencode(fields), form)
+        (proxy.revoke if path.endswith("revoke") else proxy.token)(event)
+
+    post("/v1/kick/revoke", token="t-1")
+    post("/v1/kick/revoke", token="t-2")
+    post("/v1/kick/revoke", token="t-3", token_type_hint="id_token")
+    post("/v1/kick/token", grant_type="password")
+    post("/v1/kick/token", grant_type="refresh_token", refresh_token="r", client_id="another-app")
+
+    documents = [document for document in metric_documents(output.collect()) if "ColdStart" not in document]
+    counted = [name for document in documents for name, unit in metrics_of(document).items() if unit == "Count"]
+    assert counted == ["revoked", "token_unknown", "unsupported_token_type", "unsupported_grant_type", "invalid_client"]

@@ -17,10 +17,15 @@ CONTRACT_SLACK_SECONDS = 2
 ROUTES = {
     "ExchangeFunction": ("handlers.exchange.lambda_handler", "/v1/kick/exchange"),
     "RefreshFunction": ("handlers.refresh.lambda_handler", "/v1/kick/refresh"),
+    "TokenFunction": ("handlers.token.lambda_handler", "/v1/kick/token"),
+    "RevokeFunction": ("handlers.revoke.lambda_handler", "/v1/kick/revoke"),
 }
+# Revocations never go through the replay window.
+REPLAYING = ["ExchangeFunction", "RefreshFunction", "TokenFunction"]
 CONTRACT_VARIABLES = {
     "KICK_SECRET_ID",
     "KICK_TOKEN_URL",
+    "KICK_REVOKE_URL",
     "ALLOWED_REDIRECT_URIS",
     "ALLOWED_ORIGINS",
     "UPSTREAM_TIMEOUT_SECONDS",
@@ -58,7 +63,7 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def test_exactly_the_two_contract_functions_with_their_handlers(template: dict[str, Any]) -> None:
+def test_exactly_the_four_contract_functions_with_their_handlers(template: dict[str, Any]) -> None:
     functions = resources_of(template, "AWS::Serverless::Function")
     assert set(functions) == set(ROUTES)
     for name, (handler, _path) in ROUTES.items():
@@ -85,7 +90,7 @@ def test_each_function_is_routed_post_and_preflight_on_the_templates_own_api(tem
     for name, (_handler, path) in ROUTES.items():
         events = template["Resources"][name]["Properties"]["Events"].values()
         routes = {(event["Properties"]["Method"], event["Properties"]["Path"]) for event in events}
-        assert routes == {("POST", path), ("OPTIONS", path)}
+        assert routes == {("POST", path), ("OPTIONS", path), ("ANY", path)}
         for event in events:
             assert event["Type"] == "Api"
             assert event["Properties"]["RestApiId"] == {"Ref": "ProxyApi"}
@@ -154,11 +159,12 @@ def test_api_gateway_never_logs_bodies(template: dict[str, Any]) -> None:
 
 def test_every_log_group_has_a_retention(template: dict[str, Any]) -> None:
     groups = resources_of(template, "AWS::Logs::LogGroup")
-    assert {"ApiAccessLogGroup", "ExchangeLogGroup", "RefreshLogGroup"} <= set(groups)
-    for group in groups.values():
-        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-    assert function_settings(template, "ExchangeFunction")["LoggingConfig"]["LogGroup"] == {"Ref": "ExchangeLogGroup"}
-    assert function_settings(template, "RefreshFunction")["LoggingConfig"]["LogGroup"] == {"Ref": "RefreshLogGroup"}
+    own = {name: name.replace("Function", "LogGroup") for name in ROUTES}
+    assert {"ApiAccessLogGroup", *own.values()} <= set(groups)
+    for body in groups.values():
+        assert body["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    for function, group in own.items():
+        assert function_settings(template, function)["LoggingConfig"]["LogGroup"] == {"Ref": group}
 
 
 @pytest.mark.parametrize("response_type", ["DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED"])
@@ -194,9 +200,30 @@ def test_replay_table_and_its_permissions_are_scoped_to_that_table(template: dic
     for name in ROUTES:
         statements = list(policy_statements(function_settings(template, name)["Policies"]))
         dynamodb = [statement for statement in statements if any("dynamodb" in a for a in as_list(statement["Action"]))]
+        if name not in REPLAYING:
+            assert dynamodb == []
+            continue
         assert len(dynamodb) == 1
         assert set(dynamodb[0]["Action"]) == REPLAY_ACTIONS
         assert dynamodb[0]["Resource"] == {"Fn::GetAtt": ["ReplayTable", "Arn"]}
+
+
+def test_the_revoke_function_may_read_the_secret_and_nothing_else(template: dict[str, Any]) -> None:
+    policies = function_settings(template, "RevokeFunction")["Policies"]
+    assert policies == [{"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": SECRET_ARN}}]
+
+
+def test_kick_urls_are_https_parameters_passed_to_every_function(template: dict[str, Any]) -> None:
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    for parameter, variable, default in (
+        ("KickTokenUrl", "KICK_TOKEN_URL", "https://id.kick.com/oauth/token"),
+        ("KickRevokeUrl", "KICK_REVOKE_URL", "https://id.kick.com/oauth/revoke"),
+    ):
+        assert variables[variable] == {"Ref": parameter}
+        assert template["Parameters"][parameter]["Default"] == default
+        pattern = template["Parameters"][parameter]["AllowedPattern"]
+        assert re.fullmatch(pattern, default)
+        assert not re.fullmatch(pattern, default.replace("https", "http"))
 
 
 def test_waf_is_on_for_prod_by_default_and_attached_to_the_stage(template: dict[str, Any]) -> None:
@@ -265,10 +292,33 @@ def test_alarms_watch_the_proxys_own_metrics_with_the_dimensions_it_emits(templa
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
-def test_outputs_name_both_endpoints_and_the_secret(template: dict[str, Any]) -> None:
+def test_client_configuration_errors_are_counted_by_an_alarm(template: dict[str, Any]) -> None:
+    alarm = template["Resources"]["ClientConfigurationAlarm"]["Properties"]
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    stats = [metric["MetricStat"]["Metric"] for metric in alarm["Metrics"] if "MetricStat" in metric]
+    assert {stat["MetricName"] for stat in stats} == {
+        "invalid_client",
+        "unsupported_grant_type",
+        "unsupported_token_type",
+    }
+    for stat in stats:
+        assert stat["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"]
+        assert stat["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
+    [expression] = [metric for metric in alarm["Metrics"] if metric.get("ReturnData")]
+    for metric in alarm["Metrics"]:
+        if "MetricStat" in metric:
+            assert metric["Id"] in expression["Expression"]
+
+
+def test_outputs_name_every_endpoint_and_the_secret(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
-    assert outputs["ExchangeUrl"]["Value"]["Fn::Sub"].endswith("/v1/kick/exchange")
-    assert outputs["RefreshUrl"]["Value"]["Fn::Sub"].endswith("/v1/kick/refresh")
+    for output, path in (
+        ("ExchangeUrl", "/v1/kick/exchange"),
+        ("RefreshUrl", "/v1/kick/refresh"),
+        ("TokenUrl", "/v1/kick/token"),
+        ("RevokeUrl", "/v1/kick/revoke"),
+    ):
+        assert outputs[output]["Value"]["Fn::Sub"].endswith(path)
     assert outputs["SecretArn"]["Value"] == SECRET_ARN
 
 

@@ -96,6 +96,18 @@ def test_revoke_takes_query_parameters_and_answers_ok(emulator: EmulatorServer) 
     assert in_body.json() == {"error": "Invalid request"}
 
 
+def test_faults_apply_to_revocation_too(emulator: EmulatorServer) -> None:
+    tokens = user_tokens(emulator)
+    emulator.faults.set(Faults(status=503, retry_after="7", times=1))
+    revoke = f"{emulator.base_url}/oauth/revoke"
+
+    failed = requests.post(revoke, params={"token": tokens["refresh_token"]}, timeout=5)
+    revoked = requests.post(revoke, params={"token": tokens["refresh_token"]}, timeout=5)
+
+    assert (failed.status_code, failed.headers["Retry-After"]) == (503, "7")
+    assert (revoked.status_code, revoked.text) == (200, "OK")
+
+
 def test_introspect_takes_a_bearer(emulator: EmulatorServer) -> None:
     tokens = user_tokens(emulator)
     answer = requests.post(

@@ -208,6 +208,21 @@ def test_revoking_a_refresh_token_kills_it_and_its_access_token(kick: KickOAuthS
     assert refused(lambda: kick.token(reuse)).status == 400
 
 
+def test_revoking_a_refresh_token_ends_every_access_token_of_its_sign_in_and_no_other(
+    kick: KickOAuthServer,
+) -> None:
+    first = redeem(kick, code_from(kick.authorize(authorize_params())))
+    second = kick.token(form(grant_type="refresh_token", refresh_token=str(first["refresh_token"])))
+    other_sign_in = redeem(kick, code_from(kick.authorize(authorize_params())))
+
+    kick.revoke({"token": [str(second["refresh_token"])]})
+
+    for ended in (first, second):
+        assert kick.introspect(f"Bearer {ended['access_token']}")["data"]["active"] is False
+    assert kick.introspect(f"Bearer {other_sign_in['access_token']}")["data"]["active"] is True
+    assert kick.token(form(grant_type="refresh_token", refresh_token=str(other_sign_in["refresh_token"])))
+
+
 def test_revoking_an_access_token_leaves_the_refresh_token(kick: KickOAuthServer) -> None:
     tokens = redeem(kick, code_from(kick.authorize(authorize_params())))
     kick.revoke({"token": [str(tokens["access_token"])]})
@@ -219,3 +234,45 @@ def test_revoke_requires_a_token_and_a_known_hint(kick: KickOAuthServer) -> None
     assert refused(lambda: kick.revoke({})).body == INVALID_REQUEST
     assert refused(lambda: kick.revoke({"token": ["t"], "token_hint_type": ["id_token"]})).status == 400
     kick.revoke({"token": ["never-issued"]})  # RFC 7009: not an error
+
+
+@pytest.mark.parametrize("wrong", [{"client_secret": "wrong"}, {"client_id": "someone-else"}])
+def test_refused_client_credentials_spend_neither_the_code_nor_the_refresh_token(
+    kick: KickOAuthServer, wrong: dict[str, str]
+) -> None:
+    """Kick authenticates the client before it looks at the grant (RFC 6749 3.2.1): the proxy may ask again."""
+    code = code_from(kick.authorize(authorize_params()))
+    grant = {"grant_type": "authorization_code", "code": code, "code_verifier": VERIFIER, "redirect_uri": REDIRECT}
+    assert refused(lambda: kick.token({**form(**grant), **{k: [v] for k, v in wrong.items()}})).status == 401
+    tokens = kick.token(form(**grant))
+
+    refresh = {"grant_type": "refresh_token", "refresh_token": str(tokens["refresh_token"])}
+    assert refused(lambda: kick.token({**form(**refresh), **{k: [v] for k, v in wrong.items()}})).status == 401
+    assert kick.token(form(**refresh))["access_token"]
+
+
+def test_a_rotated_client_secret_replaces_the_old_one(kick: KickOAuthServer) -> None:
+    kick.rotate_client_secret("new-secret")
+
+    assert refused(lambda: kick.token(form(grant_type="client_credentials"))).status == 401
+    assert kick.token({**form(grant_type="client_credentials"), "client_secret": ["new-secret"]})["access_token"]
+
+
+def test_reusable_refresh_tokens_keep_working_after_use(clock: Clock) -> None:
+    """Kick's changelog of 25/11/2025: refresh tokens became "reusable/flexible"."""
+    app = ClientApp("local-dev-client", SECRET, frozenset({REDIRECT}))
+    kick = KickOAuthServer(app, clock=clock, refresh_tokens="reusable")
+    first = redeem(kick, code_from(kick.authorize(authorize_params())))
+    old = form(grant_type="refresh_token", refresh_token=str(first["refresh_token"]))
+
+    second = kick.token(old)
+    again = kick.token(old)
+
+    assert second["refresh_token"] != first["refresh_token"]
+    assert again["access_token"] != second["access_token"]
+    assert kick.token(form(grant_type="refresh_token", refresh_token=str(second["refresh_token"])))
+
+
+def test_an_unknown_refresh_token_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="refresh_tokens"):
+        KickOAuthServer(ClientApp("c", SECRET, frozenset()), refresh_tokens="sometimes")

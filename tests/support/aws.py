@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import boto3
@@ -52,3 +53,17 @@ def _credentials() -> dict[str, str]:
         "aws_access_key_id": DUMMY_AWS_ENV["AWS_ACCESS_KEY_ID"],
         "aws_secret_access_key": DUMMY_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
     }
+
+
+def create_replay_table(moto: MotoServer) -> str:
+    """What template.yaml declares: partition key `id` (S), TTL on `expiration`, on-demand."""
+    name = f"kick-oauth-proxy-replay-{uuid.uuid4().hex[:8]}"
+    client = moto.client("dynamodb")
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"})
+    return name

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 
 @dataclass
@@ -28,11 +28,15 @@ class Answer:
 
 @dataclass(frozen=True)
 class Received:
-    path: str
+    path: str  # with the query string, as sent
     headers: dict[str, str]
     body: bytes
     # When the request was read (time.time(), comparable across processes).
     at: float = field(default_factory=time.time)
+
+    @property
+    def query_pairs(self) -> list[tuple[str, str]]:
+        return parse_qsl(urlsplit(self.path).query, keep_blank_values=True)
 
     @property
     def form(self) -> dict[str, str]:
@@ -68,6 +72,11 @@ def token_answer(access_token: str = "stub-access", refresh_token: str = "stub-r
     )
 
 
+def revoked_answer() -> Answer:
+    """Kick's documented answer to a revocation: 200 and the text OK."""
+    return Answer(status=200, body=b"OK", headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
 def html_answer(status: int, html: str = "<html><body>Attention Required! | Cloudflare</body></html>") -> Answer:
     return Answer(status=status, body=html.encode(), headers={"Content-Type": "text/html; charset=UTF-8"})
 
@@ -93,6 +102,10 @@ class KickStub:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/oauth/token"
+
+    @property
+    def revoke_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/oauth/revoke"
 
     def answer(self, *answers: Answer) -> None:
         with self._lock:

@@ -63,6 +63,16 @@ class Proxy:
 
         return _invocation(lambda_handler(event, lambda_context("kick-oauth-proxy-refresh")))
 
+    def token(self, event: dict[str, Any]) -> Invocation:
+        from handlers.token import lambda_handler
+
+        return _invocation(lambda_handler(event, lambda_context("kick-oauth-proxy-token")))
+
+    def revoke(self, event: dict[str, Any]) -> Invocation:
+        from handlers.revoke import lambda_handler
+
+        return _invocation(lambda_handler(event, lambda_context("kick-oauth-proxy-revoke")))
+
     def set_env(self, name: str, value: str) -> None:
         self.monkeypatch.setenv(name, value)
 
@@ -97,6 +107,7 @@ def start_proxy(monkeypatch: pytest.MonkeyPatch, moto: MotoServer, kick: KickStu
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto.endpoint)
     monkeypatch.setenv("KICK_SECRET_ID", secret_id)
     monkeypatch.setenv("KICK_TOKEN_URL", kick.url)
+    monkeypatch.setenv("KICK_REVOKE_URL", kick.revoke_url)
     monkeypatch.setenv("ALLOWED_REDIRECT_URIS", f"{REDIRECT_URI},{DEV_REDIRECT_URI}")
     monkeypatch.setenv("ALLOWED_ORIGINS", ALLOWED_ORIGIN)
     monkeypatch.setenv("UPSTREAM_TIMEOUT_SECONDS", "10")

@@ -4,6 +4,8 @@
 - `SilentServer`: accepts TCP connections and never answers (a hanging Secrets Manager or Kick).
 - `DripServer`: reads a request, then answers one byte at a time, each read well inside any
   per-read timeout, so only a total deadline can stop the client.
+- `CannedServer`: answers every request on every connection with the same bytes (kept alive), for
+  an AWS endpoint that answers promptly but wrongly (5xx, throttling, garbage).
 - `TcpForwarder`: relays a port to another loopback endpoint, so a "dead" endpoint can come back
   on the same port without the client being rebuilt.
 """
@@ -127,6 +129,44 @@ class DripServer(_Listener):
                 if self._stopped.wait(self._seconds_per_byte):
                     return
                 connection.sendall(self._answer[index : index + 1])
+
+
+class CannedServer(_Listener):
+    """Answers every request, on kept-alive connections too, with `answer` (a complete HTTP response)."""
+
+    def __init__(self, answer: bytes) -> None:
+        super().__init__()
+        self._answer = answer
+
+    def __enter__(self) -> CannedServer:
+        self.start()
+        return self
+
+    def serve(self, connection: socket.socket) -> None:
+        threading.Thread(target=self._answer_each_request, args=(connection,), daemon=True).start()
+
+    def _answer_each_request(self, connection: socket.socket) -> None:
+        pending = b""
+        with contextlib.suppress(OSError):
+            while True:
+                while b"\r\n\r\n" not in pending:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        return
+                    pending += chunk
+                head, _, pending = pending.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value.strip())
+                while len(pending) < length:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        return
+                    pending += chunk
+                pending = pending[length:]
+                connection.sendall(self._answer)
 
 
 def http_response(status: int, body: bytes, content_type: str = "application/json") -> bytes:

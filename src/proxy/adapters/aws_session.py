@@ -27,8 +27,8 @@ class AwsSession:
     def created(self) -> bool:
         return self._session is not None
 
-    def client(self, service_name: str, config: Config | None = None) -> Any:
+    def client(self, service_name: str, config: Config | None = None, **options: Any) -> Any:
         with self._lock:
             if self._session is None:
                 self._session = boto3.session.Session()
-            return self._session.client(service_name, config=config)
+            return self._session.client(service_name, config=config, **options)

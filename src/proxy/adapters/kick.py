@@ -1,4 +1,4 @@
-"""The one HTTP call the proxy makes: POST the form to Kick within a total deadline.
+"""The proxy's HTTP calls to Kick (token and revocation POSTs), each within a total deadline.
 
 requests' `timeout` bounds each socket operation, not the call: a server that drips a byte a
 second would hold the function for minutes. A watchdog therefore shuts the call's socket down when
@@ -331,6 +331,17 @@ class KickClient:
         return False
 
     def post_form(self, url: str, form: str, deadline_seconds: float) -> KickAnswer:
+        """The token request: the form in the body."""
+        return self._post(url, form, "application/json", deadline_seconds)
+
+    def post_revocation(self, url: str, deadline_seconds: float) -> KickAnswer:
+        """The revocation request as Kick documents it: everything in the URL's query, an empty body.
+
+        The URL carries a token: no exception raised from here names it (see _post).
+        """
+        return self._post(url, None, "application/json, text/plain;q=0.9", deadline_seconds)
+
+    def _post(self, url: str, form: str | None, accept: str, deadline_seconds: float) -> KickAnswer:
         started = time.monotonic()
         if not self._settle_preconnect(deadline_seconds):
             raise upstream_timeout()
@@ -347,7 +358,7 @@ class KickClient:
                     data=form,
                     headers={
                         "Content-Type": "application/x-www-form-urlencoded",
-                        "Accept": "application/json",
+                        "Accept": accept,
                         "User-Agent": USER_AGENT,
                         "Accept-Encoding": "identity",
                     },
@@ -357,6 +368,7 @@ class KickClient:
                 )
                 with response:
                     body = _read_limited(response)
+            # requests' and urllib3's messages quote the URL: raised afresh, without them or their cause.
             except (requests.RequestException, OSError) as exc:
                 if deadline.expired or isinstance(exc, requests.Timeout):
                     raise upstream_timeout() from None

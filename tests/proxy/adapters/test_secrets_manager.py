@@ -4,6 +4,8 @@ invocation recovers by itself, and a hanging Secrets Manager cannot hold the req
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 
 import pytest
@@ -16,6 +18,7 @@ from tests.support.token_requests import exchange_event, expected_refresh_form, 
 
 GOOD_SECRET = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
 DEADLINE = 1.0
+REQUESTS = 4
 
 
 def test_a_missing_secret_is_a_server_error_and_its_creation_is_picked_up_next_time(proxy: Proxy) -> None:
@@ -124,3 +127,47 @@ def test_a_secrets_manager_that_drips_its_answer_cannot_hold_the_request_past_th
 
     assert_error(answer, 500, "server_error")
     assert seconds < DEADLINE + 2, seconds
+
+
+def test_the_secret_has_one_cache_lifetime_however_long_the_read_took(proxy: Proxy) -> None:
+    """A read that takes a while must not leave a second, later-starting cache holding the old value."""
+    import boto3
+
+    from proxy import pipeline
+    from proxy.adapters import secrets_manager
+
+    slow = boto3.session.Session()
+    slow.events.register("before-send.secrets-manager", lambda **_: time.sleep(0.5))
+    proxy.monkeypatch.setattr(secrets_manager, "CACHE_SECONDS", 0.6)
+    proxy.monkeypatch.setattr(pipeline.container, "credentials", secrets_manager.ClientCredentialsReader(slow))
+
+    started = time.monotonic()
+    proxy.refresh(refresh_event())
+    proxy.moto.put_secret(proxy.secret_id, {"client_id": CLIENT_ID, "client_secret": "rotated-secret"})
+    # Past the lifetime counted from the read's start, within one counted from the read's end.
+    time.sleep(max(0.0, started + 0.8 - time.monotonic()))
+    assert time.monotonic() < started + 1.0
+    after = proxy.refresh(refresh_event())
+
+    assert after.status == 200
+    secrets = [received.form["client_secret"] for received in proxy.kick.received]
+    assert secrets == [CLIENT_SECRET, "rotated-secret"]
+
+
+def test_a_dripping_secrets_manager_does_not_pile_up_reads(proxy: Proxy) -> None:
+    """Requests that meet a read still in flight join it instead of starting another thread and socket."""
+    proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "0.2")
+    body = json.dumps({"Name": proxy.secret_id, "SecretString": json.dumps(GOOD_SECRET), "VersionId": "v1"})
+    with DripServer(http_response(200, body.encode(), "application/x-amz-json-1.1"), 0.2) as dripping:
+        proxy.set_env("AWS_ENDPOINT_URL_SECRETS_MANAGER", dripping.url)
+        proxy.new_container(fresh_aws_session=True)
+        threads_before = threading.active_count()
+
+        answers = [proxy.refresh(refresh_event()) for _ in range(REQUESTS)]
+        readers = [thread for thread in threading.enumerate() if thread.name == "secret-read"]
+        threads_after = threading.active_count()
+
+    assert [answer.status for answer in answers] == [500] * REQUESTS
+    assert len(readers) == 1
+    assert dripping.accepted == 1
+    assert threads_after - threads_before <= 2, (threads_before, threads_after)  # the read and DripServer's own

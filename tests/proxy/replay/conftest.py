@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -10,20 +9,6 @@ import pytest
 from tests.support.aws import MotoServer
 from tests.support.kick_stub import KickStub
 from tests.support.proxy import Proxy, start_proxy
-
-
-def create_replay_table(moto: MotoServer) -> str:
-    """What template.yaml declares: partition key `id` (S), TTL on `expiration`, on-demand."""
-    name = f"kick-oauth-proxy-replay-{uuid.uuid4().hex[:8]}"
-    client = moto.client("dynamodb")
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"})
-    return name
 
 
 def new_container(proxy: Proxy) -> None:
