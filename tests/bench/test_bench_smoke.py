@@ -46,13 +46,16 @@ def test_the_bench_runs_and_writes_only_where_it_is_told(tmp_path: Path) -> None
     assert (record.read_text() if record.exists() else None) == recorded  # only `make bench-record` writes it
 
 
-def test_the_readme_quotes_the_committed_record() -> None:
+def test_the_readme_and_the_performance_doc_quote_the_committed_record() -> None:
     record = json.loads((RECORD_DIR / "latest.json").read_text())
     readme = (REPO / "README.md").read_text()
+    performance = (REPO / "docs" / "performance.md").read_text()
 
     for line in readme_table(record):
         assert line in readme
+        assert line in performance
     assert record["machine"]["date"] in readme
+    assert record["machine"]["date"] in performance
     powertools_ms = record["imports"]["by_package"]["aws_lambda_powertools"]
     assert f"Powertools adds {powertools_ms:.0f} ms of import time" in readme
 
