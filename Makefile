@@ -1,11 +1,13 @@
-# kick-oauth-proxy: every target installs what it needs into .venv on first use.
+# kick-oauth-proxy: every target installs what it needs into .venv on first use. `make help` lists them.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Empty: tools/find-python picks python3, python3.13, python3.12 or python3.11 (PATH or pyenv), the first
+# that is 3.11 to 3.13. PYTHON=python3.13 (or a path) chooses one; pyenv's versions count as installed.
+PYTHON ?=
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
 
-.PHONY: install test lint lint-template build bench bench-record soak lock clean dev
+.DEFAULT_GOAL := help
+.PHONY: help install test lint lint-template build bench bench-record soak lock clean dev
 
 # SAM CLI, checkov and zizmor pin conflicting dependencies: each gets its own virtualenv under
 # .venv/tools/<name>/, from requirements-tools/<name>.txt, on first use.
@@ -19,72 +21,62 @@ SAM_ENV := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 PYENV_ROOT ?= $(HOME)/.pyenv
 RUNTIME_PYTHON_BIN := $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13*/bin)))
 
-install: $(INSTALLED)
+help: ## list the targets
+	@echo "make TARGET [PYTHON=python3.13]   (Python 3.11 to 3.13; found by itself when PYTHON is not given)"
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  %-16s%s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-$(INSTALLED): requirements-dev.txt src/requirements.in src/requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	touch $@
+# Rebuilds .venv when another interpreter built it or an install stopped half-way (tools/ensure-venv).
+install: ## create .venv (Python 3.11 to 3.13) and install requirements-dev.txt
+	@tools/ensure-venv $(VENV) requirements-dev.txt "$(PYTHON)"
 
-test: install
+test: install ## ruff, ruff format --check, mypy (strict) and pytest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-lint: install
+lint: install ## ruff, mypy and lint-template
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(MAKE) lint-template
 
-$(TOOLS)/%/.installed: requirements-tools/%.txt
-	rm -rf $(TOOLS)/$*
-	$(PYTHON) -m venv $(TOOLS)/$*
-	$(TOOLS)/$*/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS)/$*/bin/python -m pip install --quiet -r $<
-	touch $@
+tool-%:
+	@tools/ensure-venv $(TOOLS)/$* requirements-tools/$*.txt "$(PYTHON)"
 
-lint-template: $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed $(TOOLS)/zizmor/.installed
+lint-template: tool-sam tool-checkov tool-zizmor ## sam validate --lint, checkov and zizmor --offline
 	$(SAM_ENV) $(SAM) validate --lint --template template.yaml
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation --file template.yaml
 	$(ZIZMOR) --offline .github/workflows
 
 # src/requirements.in -> src/requirements.txt: exact pins, transitive ones included, with hashes of every
 # file of each version (arm64 wheels included), resolved by the runtime's Python 3.13.
-$(TOOLS)/pip-tools/.installed: requirements-tools/pip-tools.txt
-	rm -rf $(TOOLS)/pip-tools
-	$(if $(RUNTIME_PYTHON_BIN),$(RUNTIME_PYTHON_BIN)/python3.13,python3.13) -m venv $(TOOLS)/pip-tools
-	$(TOOLS)/pip-tools/bin/python -m pip install --quiet --upgrade pip
-	$(TOOLS)/pip-tools/bin/python -m pip install --quiet -r $<
-	touch $@
-
-lock: $(TOOLS)/pip-tools/.installed
+lock: ## src/requirements.txt from src/requirements.in (pins with hashes, resolved by Python 3.13)
+	@tools/ensure-venv $(TOOLS)/pip-tools requirements-tools/pip-tools.txt python3.13
 	$(TOOLS)/pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 		--no-emit-index-url --no-emit-find-links --output-file src/requirements.txt src/requirements.in
 
-build: $(TOOLS)/sam/.installed
+build: tool-sam ## sam build (no containers; needs python3.13, pyenv's is found)
 	PATH="$(if $(RUNTIME_PYTHON_BIN),$(RUNTIME_PYTHON_BIN):)$$PATH" $(SAM_ENV) $(SAM) build --template template.yaml
 
 # Window on and off against the floor, on loopback and behind latency stand-ins (benchmarks/README.md).
 # Each run goes to benchmarks/results/runs.tmp/ (ignored); only bench-record rewrites the committed record.
 BENCH_ARGS ?=
-bench: install
+bench: install ## cold starts (loopback, behind latency) and warm calls, window on and off, against the floor
 	$(BIN)/python -m benchmarks.cold_warm $(BENCH_ARGS)
 
-bench-record: install
+bench-record: install ## make bench, and rewrite the committed record benchmarks/results/latest.*
 	$(BIN)/python -m benchmarks.cold_warm --record $(BENCH_ARGS)
 
 # 10,000 warm calls with the replay window off and 3,000 with it on, Kick failures interleaved; fails if
 # descriptors or threads grow, or memory by more than 5 MB, after warm-up (benchmarks/soak.py).
-soak: install
+soak: install ## 10,000 warm calls (window off) and 3,000 (on): fails on fd, thread or memory growth
 	$(BIN)/python -m benchmarks.soak
 
 # The proxy on 127.0.0.1:3000 and a Kick emulator on :3001 (real id.kick.com when KICK_CLIENT_ID and
 # KICK_CLIENT_SECRET are set); docs/local-development.md. exec: Ctrl-C and SIGTERM reach Python directly.
-dev: install
+dev: install ## the proxy on :3000 and a Kick emulator on :3001 (LOCAL_API_PORT, KICK_EMULATOR_PORT)
 	exec $(BIN)/python -m local
 
-clean:
+clean: ## remove .venv, .aws-sam and the caches
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from desktop_client.failures import Failure
 
 PAGE = b"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>Signed in</title></head>
 <body><p>%s You can close this tab.</p></body></html>"""
@@ -41,13 +44,13 @@ class CallbackListener:
     """Listens on the redirect URI's loopback port until Kick's redirect arrives."""
 
     def __init__(self, redirect_uri: str) -> None:
-        parts = urlsplit(redirect_uri)
-        if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost") or not parts.port:
-            raise ValueError("the redirect URI must be http://127.0.0.1:PORT/... or http://localhost:PORT/...")
-        self.path = parts.path or "/"
+        self.path, port = loopback_address(redirect_uri)
         self._received = threading.Event()
         self.callback: Callback | None = None
-        self._server = HTTPServer(("127.0.0.1", parts.port), _handler_for(self))
+        try:
+            self._server = HTTPServer(("127.0.0.1", port), _handler_for(self))
+        except OSError as failed:
+            raise Failure(_listen_failure(redirect_uri, port, failed)) from None
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> CallbackListener:
@@ -65,6 +68,35 @@ class CallbackListener:
     def wait(self, timeout: float) -> Callback | None:
         self._received.wait(timeout)
         return self.callback
+
+
+def loopback_address(redirect_uri: str) -> tuple[str, int]:
+    """The path and port to listen on for a loopback redirect URI (RFC 8252 section 7.3)."""
+    parts = urlsplit(redirect_uri)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost") or not port:
+        raise Failure(
+            f"the redirect URI {redirect_uri!r} is not http://127.0.0.1:PORT/PATH (PORT 1-65535): the client"
+            " receives Kick's redirect on a loopback port; set --redirect-uri or KICK_REDIRECT_URI to one,"
+            " allowlisted in the proxy's ALLOWED_REDIRECT_URIS"
+        )
+    return parts.path or "/", port
+
+
+def _listen_failure(redirect_uri: str, port: int, failed: OSError) -> str:
+    if failed.errno == errno.EADDRINUSE:
+        cause = f"port {port} of the redirect URI {redirect_uri} is in use by another program"
+    elif failed.errno == errno.EACCES:
+        cause = f"this user may not listen on port {port} of the redirect URI {redirect_uri}"
+    else:
+        cause = f"cannot listen on port {port} of the redirect URI {redirect_uri} ({failed.strerror})"
+    return (
+        f"{cause}: stop that program, or choose another port with --redirect-uri http://127.0.0.1:PORT/callback"
+        " (allowlisted in the proxy's ALLOWED_REDIRECT_URIS; make dev allowlists 53682)"
+    )
 
 
 def _handler_for(listener: CallbackListener) -> type[BaseHTTPRequestHandler]:

@@ -1,4 +1,4 @@
-"""The tokens the client keeps, when they need refreshing, and how they are shown."""
+"""The tokens the client keeps, which proxy issued them, when they need refreshing, and how they are shown."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ class StoredTokens:
     token_type: str
     scope: str
     expires_at: float
+    # The proxy that issued them: a refresh token goes back to that proxy only (None: unknown, never sent).
+    proxy_url: str | None = None
 
     @classmethod
-    def from_response(cls, body: Mapping[str, Any], now: float) -> StoredTokens:
+    def from_response(cls, body: Mapping[str, Any], now: float, proxy_url: str) -> StoredTokens:
         refresh_token = body.get("refresh_token")
         return cls(
             access_token=str(body["access_token"]),
@@ -27,16 +29,19 @@ class StoredTokens:
             token_type=str(body.get("token_type") or "Bearer"),
             scope=str(body.get("scope") or ""),
             expires_at=now + float(body.get("expires_in") or 0),
+            proxy_url=proxy_url,
         )
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> StoredTokens:
+        proxy_url = document.get("proxy_url")
         return cls(
             access_token=str(document["access_token"]),
             refresh_token=document.get("refresh_token"),
             token_type=str(document.get("token_type", "Bearer")),
             scope=str(document.get("scope", "")),
             expires_at=float(document["expires_at"]),
+            proxy_url=str(proxy_url) if proxy_url else None,
         )
 
     def as_json(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The environment the proxy's functions see, set up for a local run against moto's Secrets Manager."""
+"""The environment the proxy's functions see, set up for a local run against moto (Secrets Manager, DynamoDB)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 from collections.abc import Iterable, MutableMapping
 
 REGION = "us-east-1"
+# The emulator's client id (the contract's); the reference client's default too.
+CLIENT_ID = "local-dev-client"
 SECRET_ID = "kick-oauth-proxy/local"  # noqa: S105 (a secret's name)
 # The two redirect URIs of the contract's example plus the reference desktop client's loopback one.
 DEFAULT_REDIRECT_URIS = (
@@ -18,17 +20,26 @@ DEFAULT_ORIGINS = ("http://localhost:1420",)
 UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN")
 
 
+REPLAY_TABLE = "kick-oauth-proxy-replay"
+
+
 def proxy_environment(
-    secrets_endpoint: str,
+    aws_endpoint: str,
     token_url: str,
     secret_id: str = SECRET_ID,
     redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS,
     origins: Iterable[str] = DEFAULT_ORIGINS,
+    replay_table: str | None = None,
+    replay_window_seconds: str = "60",
     revoke_url: str | None = None,
 ) -> dict[str, str]:
-    """`revoke_url` defaults to the revocation endpoint beside `token_url` (Kick's /oauth/revoke)."""
+    """What the template's Globals give the functions, pointed at moto; `replay_table` None: the window is off.
+
+    `revoke_url` defaults to the revocation endpoint beside `token_url` (Kick's /oauth/revoke).
+    """
     return {
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": secrets_endpoint,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": aws_endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": aws_endpoint,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": REGION,
@@ -42,6 +53,8 @@ def proxy_environment(
         "ALLOWED_ORIGINS": ",".join(origins),
         "POWERTOOLS_SERVICE_NAME": "kick-oauth-proxy",
         "POWERTOOLS_METRICS_NAMESPACE": "KickOAuthProxyLocal",
+        "REPLAY_TABLE_NAME": replay_table or "",
+        "REPLAY_WINDOW_SECONDS": replay_window_seconds,
     }
 
 

@@ -62,7 +62,7 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
             raise RequestTooLarge("Content-Length is not a number") from None
         if length < 0 or length > MAX_REQUEST_BYTES:
             self.close_connection = True
-            raise RequestTooLarge("the request body is too large")
+            raise RequestTooLarge("Request Too Long")  # API Gateway's words
         return self.rfile.read(length) if length else b""
 
     def send_answer(self, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> None:

@@ -16,7 +16,7 @@ from local.environment import UNSET, proxy_environment
 from local.kick_emulator import EmulatorServer, start_emulator
 from local.kick_oauth import ClientApp, KickOAuthServer
 from local.local_api import LocalApiServer, start_local_api
-from local.secrets_store import LocalSecretsManager
+from local.local_aws import LocalAws
 
 CLIENT_ID = "local-dev-client"
 CLIENT_SECRET = "e2e-dev-secret-Qm4"
@@ -37,7 +37,7 @@ def free_port() -> int:
 class LocalStack:
     api: LocalApiServer
     emulator: EmulatorServer
-    secrets: LocalSecretsManager
+    secrets: LocalAws
     loopback_redirect_uri: str
     monkeypatch: pytest.MonkeyPatch
 
@@ -103,7 +103,7 @@ def stack() -> Iterator[LocalStack]:
     loopback_redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
     redirect_uris = (APP_REDIRECT_URI, DEV_REDIRECT_URI, loopback_redirect_uri)
     with pytest.MonkeyPatch.context() as monkeypatch:
-        secrets = LocalSecretsManager()
+        secrets = LocalAws()
         endpoint = secrets.start()
         oauth = KickOAuthServer(
             ClientApp(CLIENT_ID, CLIENT_SECRET, frozenset(redirect_uris)),

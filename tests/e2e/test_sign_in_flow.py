@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from desktop_client.cli import EXIT_SIGN_IN_AGAIN, main
+from desktop_client.token_store import account
 from tests.e2e.conftest import APP_REDIRECT_URI, CLIENT_ID, DEV_REDIRECT_URI, ORIGIN, LocalStack
 
 NO_STORE = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -34,9 +35,13 @@ def run_client(stack: LocalStack, token_file: Path, *command: str) -> int:
     )
 
 
-def stored(token_file: Path) -> dict[str, object]:
-    document: dict[str, object] = json.loads(token_file.read_text())
+def stored(stack: LocalStack, token_file: Path) -> dict[str, object]:
+    document: dict[str, object] = json.loads(token_file.read_text())["accounts"][account(CLIENT_ID, stack.api_url)]
     return document
+
+
+def store(stack: LocalStack, token_file: Path, tokens: dict[str, object]) -> None:
+    token_file.write_text(json.dumps({"accounts": {account(CLIENT_ID, stack.api_url): tokens}}))
 
 
 def introspect(stack: LocalStack, access_token: object) -> requests.Response:
@@ -58,7 +63,7 @@ def test_client_signs_in_refreshes_and_the_rotated_token_is_refused(
     token_file = tmp_path / "config" / "tokens.json"
 
     assert run_client(stack, token_file, "login", "--follow-redirect", "--timeout", "5") == 0
-    first = stored(token_file)
+    first = stored(stack, token_file)
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert introspect(stack, first["access_token"]).json()["data"]["active"] is True
     out = capsys.readouterr().out
@@ -69,7 +74,7 @@ def test_client_signs_in_refreshes_and_the_rotated_token_is_refused(
 
     # The emulator's tokens live 5 minutes: less than the client's 10-minute margin.
     assert run_client(stack, token_file, "refresh") == 0
-    second = stored(token_file)
+    second = stored(stack, token_file)
     assert "refreshed" in capsys.readouterr().out
     assert second["access_token"] != first["access_token"]
     assert second["refresh_token"] != first["refresh_token"]
@@ -80,7 +85,7 @@ def test_client_signs_in_refreshes_and_the_rotated_token_is_refused(
     assert_no_store(reused)
 
     # A client still holding the rotated token is told to sign in again and forgets it.
-    token_file.write_text(json.dumps(first))
+    store(stack, token_file, first)
     assert run_client(stack, token_file, "refresh") == EXIT_SIGN_IN_AGAIN
     assert "invalid_grant" in capsys.readouterr().err
     assert not token_file.exists()
@@ -88,19 +93,20 @@ def test_client_signs_in_refreshes_and_the_rotated_token_is_refused(
 
 def test_client_does_not_refresh_tokens_with_time_left(stack: LocalStack, tmp_path: Path) -> None:
     token_file = tmp_path / "tokens.json"
-    token_file.write_text(
-        json.dumps(
-            {
-                "access_token": "still-good",
-                "refresh_token": "unused",
-                "token_type": "Bearer",
-                "scope": "user:read",
-                "expires_at": time.time() + 3600,
-            }
-        )
+    store(
+        stack,
+        token_file,
+        {
+            "access_token": "still-good",
+            "refresh_token": "unused",
+            "token_type": "Bearer",
+            "scope": "user:read",
+            "expires_at": time.time() + 3600,
+            "proxy_url": stack.api_url,
+        },
     )
     assert run_client(stack, token_file, "refresh") == 0
-    assert stored(token_file)["access_token"] == "still-good"
+    assert stored(stack, token_file)["access_token"] == "still-good"
 
 
 def test_a_reused_code_is_invalid_grant(stack: LocalStack) -> None:
@@ -223,10 +229,3 @@ def test_bodies_that_are_not_utf8_arrive_base64_encoded(stack: LocalStack) -> No
     )
     assert answer.status_code == 400
     assert answer.json() == {"error": "invalid_request", "error_description": "the request body is not valid UTF-8"}
-
-
-def test_unknown_paths_are_404_json_with_no_store(stack: LocalStack) -> None:
-    answer = requests.post(f"{stack.api_url}/v1/kick/introspect", json={}, timeout=5)
-    assert answer.status_code == 404
-    assert answer.json()["error"] == "not_found"
-    assert_no_store(answer)

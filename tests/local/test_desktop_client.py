@@ -13,10 +13,14 @@ import pytest
 import requests
 
 from desktop_client.authorize import CallbackListener, authorize_url
+from desktop_client.failures import Failure
 from desktop_client.pkce import code_challenge, code_verifier, new_state
 from desktop_client.proxy_api import ProxyRefused
-from desktop_client.token_store import FileTokenStore, KeyringTokenStore, open_store
+from desktop_client.token_store import FileTokenStore, KeyringTokenStore, account, open_store
 from desktop_client.tokens import StoredTokens, mask
+
+PROXY_URL = "http://127.0.0.1:3000"
+ACCOUNT = f"local-dev-client@{PROXY_URL}"
 
 
 def free_port() -> int:
@@ -26,7 +30,7 @@ def free_port() -> int:
 
 
 def tokens(expires_at: float = 10_000.0) -> StoredTokens:
-    return StoredTokens("access-token-1", "refresh-token-1", "Bearer", "user:read", expires_at)
+    return StoredTokens("access-token-1", "refresh-token-1", "Bearer", "user:read", expires_at, PROXY_URL)
 
 
 def test_pkce_follows_rfc_7636() -> None:
@@ -67,7 +71,7 @@ def test_the_listener_hands_over_code_and_state() -> None:
 
 
 def test_the_listener_accepts_loopback_http_only() -> None:
-    with pytest.raises(ValueError, match="redirect URI"):
+    with pytest.raises(Failure, match="redirect URI"):
         CallbackListener("battles-record://oauth/callback")
 
 
@@ -86,7 +90,7 @@ def test_tokens_are_shown_masked() -> None:
 
 def test_the_file_store_is_private_and_round_trips(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "tokens.json"
-    store = FileTokenStore(path)
+    store = FileTokenStore(path, ACCOUNT)
     assert store.load() is None
     path.parent.mkdir()
     path.write_text("{}")
@@ -94,7 +98,7 @@ def test_the_file_store_is_private_and_round_trips(tmp_path: Path) -> None:
     store.save(tokens())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert store.load() == tokens()
-    assert json.loads(path.read_text())["refresh_token"] == "refresh-token-1"
+    assert json.loads(path.read_text())["accounts"][ACCOUNT]["refresh_token"] == "refresh-token-1"
     store.clear()
     assert not path.exists()
     assert list(path.parent.iterdir()) == []
@@ -126,9 +130,31 @@ class MemoryKeyring:
         del self.values[(service, account)]
 
 
+def test_the_file_store_keeps_each_proxy_and_client_id_apart(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    FileTokenStore(path, ACCOUNT).save(tokens())
+    other = tokens(expires_at=5.0)
+    FileTokenStore(path, account("local-dev-client", "http://127.0.0.1:3100/")).save(other)
+
+    assert FileTokenStore(path, account("local-dev-client", "http://127.0.0.1:3100")).load() == other
+    assert FileTokenStore(path, account("another-client", PROXY_URL)).load() is None
+    FileTokenStore(path, ACCOUNT).clear()
+    assert FileTokenStore(path, ACCOUNT).load() is None
+    assert FileTokenStore(path, account("local-dev-client", "http://127.0.0.1:3100")).load() == other
+
+
+def test_the_keyring_store_keeps_each_proxy_and_client_id_apart() -> None:
+    keyring = MemoryKeyring()
+    KeyringTokenStore(keyring, ACCOUNT).save(tokens())
+
+    assert KeyringTokenStore(keyring, account("local-dev-client", "http://127.0.0.1:3100")).load() is None
+    assert KeyringTokenStore(keyring, account("another-client", PROXY_URL)).load() is None
+    assert KeyringTokenStore(keyring, account("local-dev-client", PROXY_URL + "/")).load() == tokens()
+
+
 def test_the_keyring_store_round_trips() -> None:
     keyring = MemoryKeyring()
-    store = KeyringTokenStore(keyring, "local-dev-client@http://127.0.0.1:3000")
+    store = KeyringTokenStore(keyring, ACCOUNT)
     store.save(tokens())
     assert store.load() == tokens()
     store.clear()
@@ -144,7 +170,7 @@ def test_the_keyring_is_used_when_usable(monkeypatch: pytest.MonkeyPatch) -> Non
     assert isinstance(open_store("auto", "acct"), KeyringTokenStore)
     monkeypatch.setattr(token_store, "usable_keyring", lambda: None)
     assert isinstance(open_store("auto", "acct"), FileTokenStore)
-    with pytest.raises(RuntimeError, match="keyring"):
+    with pytest.raises(Failure, match="keyring"):
         open_store("keyring", "acct")
 
 
