@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -30,6 +31,16 @@ def second_kick() -> Iterator[KickStub]:
     stub = KickStub().start()
     yield stub
     stub.stop()
+
+
+@pytest.fixture
+def collector_state() -> Iterator[None]:
+    """Restores the cyclic collector (enabled or not, nothing frozen) after a test that pauses or freezes it."""
+    was_enabled = gc.isenabled()
+    yield
+    gc.unfreeze()
+    if was_enabled:
+        gc.enable()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -231,16 +231,7 @@ def test_a_warm_up_that_cannot_start_leaves_the_request_as_without_it(
     assert proxy.kick.connections == 1
 
 
-@pytest.fixture
-def collector_restored() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    yield
-    gc.unfreeze()
-    if was_enabled:
-        gc.enable()
-
-
-@pytest.mark.usefixtures("collector_restored")
+@pytest.mark.usefixtures("collector_state")
 def test_a_containers_first_request_runs_with_the_collector_paused_and_freezes_what_it_made(
     proxy: Proxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
