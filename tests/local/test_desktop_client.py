@@ -6,7 +6,6 @@ import json
 import os
 import socket
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -193,10 +192,9 @@ def test_which_refusals_mean_sign_in_again(status: int, error: str, sign_in_agai
 
 
 @pytest.fixture
-def proxy() -> Iterator[KickStub]:
-    stub = KickStub().start()
-    yield stub
-    stub.stop()
+def proxy(kick: KickStub) -> KickStub:
+    """A loopback server standing in for the proxy, answering what each test queues."""
+    return kick
 
 
 def test_the_code_exchange_goes_to_the_one_token_endpoint_form_encoded_as_a_public_client(proxy: KickStub) -> None:

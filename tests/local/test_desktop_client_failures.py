@@ -11,7 +11,6 @@ import re
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,11 +55,9 @@ def signed_in(token_file: Path, proxy_url: str, refresh_token: str = "stored-ref
 
 
 @pytest.fixture
-def proxy() -> Iterator[KickStub]:
+def proxy(kick: KickStub) -> KickStub:
     """A loopback server standing in for the proxy, answering what each test queues."""
-    stub = KickStub().start()
-    yield stub
-    stub.stop()
+    return kick
 
 
 def proxy_url(stub: KickStub) -> str:
