@@ -105,6 +105,11 @@ def test_client_signs_in_refreshes_logs_out_and_the_revoked_token_is_refused(
     assert "signed out: tokens revoked through" in capsys.readouterr().out
     assert not token_file.exists()
     assert introspect(stack, signed_in["access_token"]).json()["data"]["active"] is False
+    # So a logout retried after a lost answer succeeds: a revoked token is revoked again with a 200 (RFC 7009).
+    again = requests.post(
+        stack.revoke_url, data={"token": signed_in["refresh_token"], "token_type_hint": "refresh_token"}, timeout=15
+    )
+    assert (again.status_code, again.json()) == (200, {})
 
     # A copy of the revoked tokens (a backup, another install) is refused by Kick and forgotten.
     store(stack, token_file, signed_in)
