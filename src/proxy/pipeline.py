@@ -9,6 +9,7 @@ deadline, never through the replay window -> classify -> response and one summar
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -37,19 +38,30 @@ from core.request_body import ApiRequest, Fields, api_request, parse_fields
 from core.responses import ApiResponse, cors_headers, error_response, json_response, preflight_response
 from core.revocation import classify_revocation, parse_revocation, upstream_revocation_url
 from core.settings import ConfigurationError, Settings, settings_from
+from proxy.adapters.aws_session import AwsSession
 from proxy.adapters.kick import KickAnswer, KickClient
 from proxy.adapters.secrets_manager import ClientCredentialsReader, CredentialsUnavailable
+from proxy.cold_start import collector_paused
 from proxy.observability import SERVICE, code_locations, logger, metrics
 from proxy.replay_window import KickCall, ReplaySource, ReplayWindow
+from proxy.warmup import Warmup
 
 
 @dataclass
 class Container:
-    """What a Lambda container keeps between invocations: one client per outside system."""
+    """What a Lambda container keeps between invocations: one client per outside system, one AWS session."""
 
+    aws: AwsSession = field(default_factory=AwsSession)
     kick: KickClient = field(default_factory=KickClient)
-    credentials: ClientCredentialsReader = field(default_factory=ClientCredentialsReader)
-    replay: ReplayWindow = field(default_factory=lambda: ReplayWindow(logger, metrics))
+    credentials: ClientCredentialsReader = field(init=False)
+    replay: ReplayWindow = field(init=False)
+    warmup: Warmup = field(init=False)
+    served: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.credentials = ClientCredentialsReader(boto3_session=self.aws)
+        self.replay = ReplayWindow(logger, metrics, self.aws)
+        self.warmup = Warmup(self)
 
 
 container = Container()
@@ -84,7 +96,14 @@ class GrantRoute:
 def handle_request(event: Mapping[str, Any], serve: Serve, summary: dict[str, Any]) -> ApiResponse:
     started = time.monotonic()
     summary = dict(summary)
-    handled = _handle(event, serve, summary, started)
+    first, container.served = not container.served, True
+    # A container's first request creates its clients and pools, as long-lived as the imports: the
+    # same treatment (docs/performance.md).
+    with collector_paused() if first else contextlib.nullcontext():
+        try:
+            handled = _handle(event, serve, summary, started)
+        finally:
+            container.warmup.finish()  # before the answer: nothing of this request runs after it
     _count_and_log(handled, summary, started)
     return handled.response
 
@@ -122,9 +141,10 @@ def _serve_grant(
     summary["grant_type"] = grant_type
     client = presented_client(fields, request.header("authorization")) if route.authenticates_client else NO_CLIENT
     grant = route.parsers[grant_type](fields, settings.allowed_redirect_uris)
+    budget = Budget(started, settings.upstream_timeout_seconds)
+    container.warmup.start(settings, budget)  # what needs no secret, in the background (proxy/warmup.py)
     credentials = container.credentials.read(settings.secret_id)
     check_client(client, credentials.client_id)
-    budget = Budget(started, settings.upstream_timeout_seconds)
     call_kick = _kick_call(settings, grant, credentials, budget)
     reply = container.replay.answer(settings, grant, credentials, call_kick, budget.finish_by)
     return reply.result, reply.source
