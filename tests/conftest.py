@@ -20,17 +20,15 @@ def moto_server() -> Iterator[MotoServer]:
 
 @pytest.fixture
 def kick() -> Iterator[KickStub]:
-    stub = KickStub().start()
-    yield stub
-    stub.stop()
+    with KickStub() as stub:
+        yield stub
 
 
 @pytest.fixture
 def second_kick() -> Iterator[KickStub]:
     """Another loopback server, e.g. the target of a redirect that must never be followed."""
-    stub = KickStub().start()
-    yield stub
-    stub.stop()
+    with KickStub() as stub:
+        yield stub
 
 
 @pytest.fixture
