@@ -29,6 +29,10 @@ SIGN_IN = "Sign in again: python -m desktop_client login"
 CLIENT_VARIABLES = ("KICK_PROXY_URL", "KICK_AUTHORIZE_URL", "KICK_CLIENT_ID", "KICK_REDIRECT_URI")
 
 
+def proxy_error(status: int, error: str, description: str = "x", headers: dict[str, str] | None = None) -> Answer:
+    return json_answer(status, {"error": error, "error_description": description}, headers)
+
+
 def client(*arguments: str, **variables: str) -> subprocess.CompletedProcess[str]:
     return run_module("desktop_client", *arguments, drop=CLIENT_VARIABLES, variables=variables, timeout=30)
 
@@ -153,42 +157,28 @@ def test_not_signed_in_is_sign_in_again(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("answer", "exit_code", "expected"),
     [
+        (proxy_error(400, "invalid_grant"), EXIT_SIGN_IN_AGAIN, "Sign in again: python -m desktop_client login"),
         (
-            json_answer(400, {"error": "invalid_grant", "error_description": "x"}),
-            EXIT_SIGN_IN_AGAIN,
-            "Sign in again: python -m desktop_client login",
-        ),
-        (
-            json_answer(
-                502, {"error": "upstream_unavailable", "error_description": "Kick failed"}, {"Retry-After": "5"}
-            ),
+            proxy_error(502, "upstream_unavailable", "Kick failed", RETRY_5),
             EXIT_RETRY_LATER,
             "the proxy answered 502 upstream_unavailable (Kick failed). Retry after 5 s",
         ),
-        (json_answer(504, {"error": "upstream_timeout", "error_description": "late"}), EXIT_RETRY_LATER, "Retry later"),
-        (json_answer(500, {"error": "server_error", "error_description": "x"}), EXIT_RETRY_LATER, "Retry later"),
+        (proxy_error(504, "upstream_timeout", "late"), EXIT_RETRY_LATER, "Retry later"),
+        (proxy_error(500, "server_error"), EXIT_RETRY_LATER, "Retry later"),
+        (proxy_error(429, "temporarily_unavailable", "slow down"), EXIT_RETRY_LATER, "Retry later"),
         (
-            json_answer(429, {"error": "temporarily_unavailable", "error_description": "slow down"}),
-            EXIT_RETRY_LATER,
-            "Retry later",
-        ),
-        (
-            json_answer(403, {"error": "invalid_request", "error_description": "Missing Authentication Token"}),
+            proxy_error(403, "invalid_request", "Missing Authentication Token"),
             EXIT_FAILED,
             "the proxy's base URL (deployed: with the stage",
         ),
         (html_answer(404, "<html>\n<body>Not Found</body>\n</html>"), EXIT_FAILED, "did not answer with a JSON object"),
-        (json_answer(400, {"error": "invalid_request", "error_description": "bad"}), EXIT_FAILED, "Fix the request"),
+        (proxy_error(400, "invalid_request", "bad"), EXIT_FAILED, "Fix the request"),
         (
-            json_answer(401, {"error": "invalid_client", "error_description": "not this deployment's"}),
+            proxy_error(401, "invalid_client", "not this deployment's"),
             EXIT_FAILED,
             "Set --client-id or KICK_CLIENT_ID to the Kick client id the proxy at",
         ),
-        (
-            json_answer(400, {"error": "unsupported_grant_type", "error_description": "x"}),
-            EXIT_FAILED,
-            "Fix the request",
-        ),
+        (proxy_error(400, "unsupported_grant_type"), EXIT_FAILED, "Fix the request"),
     ],
 )
 def test_each_proxy_answer_is_one_line_with_its_exit_code(
@@ -327,7 +317,7 @@ def test_help_lists_every_environment_variable_the_client_reads() -> None:
 # ------------------------------------------------------------- logout: revoke through the proxy, then forget
 
 REVOKED = json_answer(200, {})
-KICK_DOWN = json_answer(502, {"error": "upstream_unavailable", "error_description": "Kick failed"}, RETRY_5)
+KICK_DOWN = proxy_error(502, "upstream_unavailable", "Kick failed", RETRY_5)
 KEEPS = "The tokens stay in file"
 FORGET_ANYWAY = "python -m desktop_client logout --forget-anyway forgets them without revoking"
 
@@ -396,27 +386,15 @@ def test_logout_without_a_refresh_token_revokes_the_access_token(proxy: KickStub
             EXIT_RETRY_LATER,
             "not signed out: the refresh token was revoked, the access token was not: the proxy answered 502",
         ),
+        ([proxy_error(429, "temporarily_unavailable", "slow down")], EXIT_RETRY_LATER, "Retry later"),
         (
-            [json_answer(429, {"error": "temporarily_unavailable", "error_description": "slow down"})],
-            EXIT_RETRY_LATER,
-            "Retry later",
-        ),
-        (
-            [json_answer(401, {"error": "invalid_client", "error_description": "not this deployment's"})],
+            [proxy_error(401, "invalid_client", "not this deployment's")],
             EXIT_FAILED,
             "Set --client-id or KICK_CLIENT_ID",
         ),
         # Revocation never means "sign in again" (RFC 7009: an unknown token is a 200).
-        (
-            [json_answer(400, {"error": "invalid_grant", "error_description": "x"})],
-            EXIT_FAILED,
-            "Fix the request or the proxy's configuration",
-        ),
-        (
-            [json_answer(403, {"error": "invalid_request", "error_description": "Missing Authentication Token"})],
-            EXIT_FAILED,
-            "the proxy's base URL",
-        ),
+        ([proxy_error(400, "invalid_grant")], EXIT_FAILED, "Fix the request or the proxy's configuration"),
+        ([proxy_error(403, "invalid_request", "Missing Authentication Token")], EXIT_FAILED, "the proxy's base URL"),
     ],
 )
 def test_logout_keeps_the_tokens_when_they_are_not_revoked(
