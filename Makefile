@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint lint-template build bench soak lock clean dev
+.PHONY: help install test lint lint-template build bench bench-record soak lock clean dev
 
 # SAM CLI, checkov and zizmor pin conflicting dependencies: each gets its own virtualenv under
 # .venv/tools/<name>/, from requirements-tools/<name>.txt, on first use.
@@ -59,8 +59,14 @@ lock: ## src/requirements.txt from src/requirements.in (pins with hashes, resolv
 build: tool-sam ## sam build (no containers; needs python3.13, pyenv's is found)
 	PATH="$(if $(RUNTIME_PYTHON_BIN),$(RUNTIME_PYTHON_BIN):)$$PATH" $(SAM_ENV) $(SAM) build --template template.yaml
 
-bench: install ## cold-start and warm benchmarks
-	$(BIN)/python -m benchmarks.cold_warm
+# Window on and off against the floor, on loopback and behind latency stand-ins (benchmarks/README.md).
+# Each run goes to benchmarks/results/runs.tmp/ (ignored); only bench-record rewrites the committed record.
+BENCH_ARGS ?=
+bench: install ## cold starts (loopback, behind latency) and warm calls, window on and off, against the floor
+	$(BIN)/python -m benchmarks.cold_warm $(BENCH_ARGS)
+
+bench-record: install ## make bench, and rewrite the committed record benchmarks/results/latest.*
+	$(BIN)/python -m benchmarks.cold_warm --record $(BENCH_ARGS)
 
 # 10,000 warm calls with the replay window off and 3,000 with it on, Kick failures interleaved; fails if
 # descriptors or threads grow, or memory by more than 5 MB, after warm-up (benchmarks/soak.py).

@@ -1,4 +1,4 @@
-"""`python -m desktop_client`: sign in with Kick through the proxy, keep the tokens, refresh them."""
+"""`python -m desktop_client`: sign in with Kick through the proxy, keep the tokens, refresh them, sign out."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ DEFAULT_AUTHORIZE_URL = "http://127.0.0.1:3001/oauth/authorize"
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:53682/callback"
 DEFAULT_CLIENT_ID = "local-dev-client"
 LOGIN = "python -m desktop_client login"
+LOGOUT = "python -m desktop_client logout"
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_RETRY_LATER", "EXIT_SIGN_IN_AGAIN", "main", "parser"]
 
@@ -47,6 +48,11 @@ exit codes:
   1  failed: the message says what to fix
   2  sign in again: Kick refused the code or refresh token (the stored tokens are forgotten), or none are stored
   3  retry later: the proxy did not answer, was throttled (429), or it or Kick failed (5xx)
+
+logout revokes the refresh token, then the access token, through the proxy (RFC 7009), and forgets
+them only once both are revoked or unknown to Kick. When revocation fails it keeps them and exits 3
+(retry later) or 1; --forget-anyway then forgets them without revoking (they stay valid at Kick until
+they expire). Nothing stored is already signed out: 0.
 """
 
 
@@ -103,7 +109,12 @@ def parser() -> argparse.ArgumentParser:
     refresh = commands.add_parser("refresh", help="refresh the tokens when less than 10 minutes remain")
     refresh.add_argument("--force", action="store_true", help="refresh whatever the time left")
     show = commands.add_parser("show", help="show the stored tokens, masked")
-    logout = commands.add_parser("logout", help="forget the stored tokens")
+    logout = commands.add_parser("logout", help="revoke the stored tokens at Kick through the proxy, then forget them")
+    logout.add_argument(
+        "--forget-anyway",
+        action="store_true",
+        help="forget the tokens even when they cannot be revoked (they stay valid at Kick until they expire)",
+    )
     for command in (login, refresh, show, logout):
         _global_options(command, top_level=False)
     return cli
@@ -130,22 +141,32 @@ def fail(message: str) -> None:
 def run(args: argparse.Namespace) -> int:
     proxy_url = checked_url("--proxy-url", "KICK_PROXY_URL", args.proxy_url)
     store = open_store(args.store, account(args.client_id, proxy_url), args.token_file)
-    proxy = ProxyApi(proxy_url)
+    proxy = ProxyApi(proxy_url, args.client_id)
     if args.command == "login":
         return login(args, store, proxy)
     if args.command == "refresh":
-        return refresh(store, proxy, args.client_id, force=args.force)
-    if args.command == "show":
-        tokens = store.load()
-        if tokens is None:
-            raise Failure(
-                f"not signed in at {proxy.base_url} (client id {args.client_id}): run {LOGIN}", EXIT_SIGN_IN_AGAIN
-            )
-        print(tokens.describe(time.time()))
-        return EXIT_OK
-    store.clear()
-    print(f"signed out; cleared {store.description}")
+        return refresh(store, proxy, force=args.force)
+    if args.command == "logout":
+        return logout(store, proxy, forget_anyway=args.forget_anyway)
+    tokens = store.load()
+    if tokens is None:
+        raise Failure(f"{not_signed_in(proxy)}: run {LOGIN}", EXIT_SIGN_IN_AGAIN)
+    print(tokens.describe(time.time()))
     return EXIT_OK
+
+
+def not_signed_in(proxy: ProxyApi) -> str:
+    return f"not signed in at {proxy.base_url} (client id {proxy.client_id})"
+
+
+def issued_elsewhere(tokens: StoredTokens, proxy: ProxyApi) -> str | None:
+    """Why the stored tokens must not go to this proxy, if they must not: they go back only to their issuer."""
+    if tokens.proxy_url == proxy.base_url:
+        return None
+    return (
+        f"the stored tokens were issued through {tokens.proxy_url or 'an unknown proxy'}, not {proxy.base_url};"
+        " they are sent nowhere else"
+    )
 
 
 def checked_url(option: str, variable: str, value: str) -> str:
@@ -212,20 +233,14 @@ def follow_authorize_redirect(url: str, authorize_base: str, redirect_uri: str) 
         raise Failure(f"the authorize endpoint redirected to {location}, which did not answer") from None
 
 
-def refresh(store: TokenStore, proxy: ProxyApi, client_id: str, force: bool) -> int:
+def refresh(store: TokenStore, proxy: ProxyApi, force: bool) -> int:
     tokens = store.load()
     now = time.time()
     if tokens is None or not tokens.refresh_token:
-        raise Failure(
-            f"not signed in at {proxy.base_url} (client id {client_id}), or no refresh token: run {LOGIN}",
-            EXIT_SIGN_IN_AGAIN,
-        )
-    if tokens.proxy_url != proxy.base_url:
-        raise Failure(
-            f"the stored tokens were issued through {tokens.proxy_url or 'an unknown proxy'}, not {proxy.base_url};"
-            f" they are sent nowhere else: run {LOGIN}",
-            EXIT_SIGN_IN_AGAIN,
-        )
+        raise Failure(f"{not_signed_in(proxy)}, or no refresh token: run {LOGIN}", EXIT_SIGN_IN_AGAIN)
+    elsewhere = issued_elsewhere(tokens, proxy)
+    if elsewhere:
+        raise Failure(f"{elsewhere}: run {LOGIN}", EXIT_SIGN_IN_AGAIN)
     if not force and not tokens.needs_refresh(now):
         print(f"no refresh needed (more than 10 minutes left)\n  {tokens.describe(now)}")
         return EXIT_OK
@@ -243,19 +258,71 @@ def refresh(store: TokenStore, proxy: ProxyApi, client_id: str, force: bool) -> 
     return EXIT_OK
 
 
-def refusal(refused: ProxyRefused, proxy: ProxyApi) -> Failure:
-    """The proxy's answer as one line with what to do, and its exit code."""
+def logout(store: TokenStore, proxy: ProxyApi, forget_anyway: bool) -> int:
+    """Revoke, then forget: tokens are forgotten only once Kick no longer honours them, or when told to anyway."""
+    tokens = store.load()
+    if tokens is None:
+        print(f"{not_signed_in(proxy)}: nothing to revoke or forget")
+        return EXIT_OK
+    try:
+        revoke(tokens, proxy)
+    except Failure as failure:
+        if not forget_anyway:
+            raise Failure(
+                f"not signed out: {failure.message}. The tokens stay in {store.description} until they are"
+                f" revoked; {LOGOUT} --forget-anyway forgets them without revoking",
+                failure.exit_code,
+            ) from None
+        store.clear()
+        print(
+            f"forgot the tokens without revoking them ({failure.message}); they stay valid at Kick until they"
+            f" expire; cleared {store.description}"
+        )
+        return EXIT_OK
+    store.clear()
+    print(f"signed out: tokens revoked through {proxy.base_url}; cleared {store.description}")
+    return EXIT_OK
+
+
+def revoke(tokens: StoredTokens, proxy: ProxyApi) -> None:
+    """The refresh token first, the long-lived one; then the access token, which RFC 7009 section 2.1 only
+    recommends that revoking the refresh token ends too."""
+    elsewhere = issued_elsewhere(tokens, proxy)
+    if elsewhere:
+        raise Failure(elsewhere)
+    revoked: list[str] = []
+    for token, hint in ((tokens.refresh_token, "refresh_token"), (tokens.access_token, "access_token")):
+        if not token:
+            continue
+        try:
+            proxy.revoke(token, hint)
+        except ProxyRefused as refused:
+            failure = refusal(refused, proxy, grant=False)
+            name = hint.replace("_", " ")
+            what = f"the {revoked[0]} was revoked, the {name} was not" if revoked else f"the {name} was not revoked"
+            raise Failure(f"{what}: {failure.message}", failure.exit_code) from None
+        revoked.append(hint.replace("_", " "))
+
+
+def refusal(refused: ProxyRefused, proxy: ProxyApi, grant: bool = True) -> Failure:
+    """The proxy's answer as one line with what to do, and its exit code (a revocation, not a grant, never says
+    "sign in again": RFC 7009 answers 200 for a token Kick does not know)."""
     if refused.status == 0:
         return Failure(
             f"{refused.description}: start the proxy (make dev), or set --proxy-url or KICK_PROXY_URL to a"
             " running one (make dev's port is LOCAL_API_PORT); then retry",
             EXIT_RETRY_LATER,
         )
-    if refused.sign_in_again:
+    if grant and refused.sign_in_again:
         return Failure(f"the proxy answered {refused}. Sign in again: {LOGIN}", EXIT_SIGN_IN_AGAIN)
     if refused.retry_later:
         when = f"after {refused.retry_after} s" if refused.retry_after else "later"
         return Failure(f"the proxy answered {refused}. Retry {when}", EXIT_RETRY_LATER)
+    if refused.error == "invalid_client":
+        return Failure(
+            f"the proxy answered {refused}. Set --client-id or KICK_CLIENT_ID to the Kick client id the proxy at"
+            f" {proxy.base_url} is deployed with"
+        )
     if refused.status in (403, 404) or refused.error in ("unexpected_answer", "redirected"):
         return Failure(
             f"the proxy answered {refused}. Is {proxy.base_url} the proxy's base URL (deployed: with the stage,"

@@ -189,10 +189,11 @@ def banner(
         else f"Kick           {os.environ['KICK_TOKEN_URL']}  (real Kick, client id {client_id})"
     )
     authorize = f"{emulator_url}/oauth/authorize" if emulator_url else "https://id.kick.com/oauth/authorize"
+    # The client keeps tokens per proxy URL and client id: every command names both unless they are the defaults.
     options = "" if api_url == DEFAULT_PROXY_URL else f" --proxy-url {api_url}"
-    login = f"{options} --authorize-url {authorize} --client-id {client_id}"
-    if authorize == DEFAULT_AUTHORIZE_URL and client_id == CLIENT_ID:
-        login = options
+    if client_id != CLIENT_ID:
+        options += f" --client-id {client_id}"
+    login = options if authorize == DEFAULT_AUTHORIZE_URL else f"{options} --authorize-url {authorize}"
     follow = " --follow-redirect" if emulator_url else ""
     window = (
         f"on, {replay} (table {REPLAY_TABLE} in moto's DynamoDB; LOCAL_REPLAY_WINDOW=0 make dev turns it off)"
@@ -222,6 +223,7 @@ kick-oauth-proxy local development
 Try the whole sign-in flow with the reference desktop client:
   .venv/bin/python -m desktop_client{login} login{follow}
   .venv/bin/python -m desktop_client{options} refresh --force
+  .venv/bin/python -m desktop_client{options} logout   # revokes the tokens, then forgets them
 {faults}
 Or by hand: see docs/local-development.md ("A PKCE flow with curl").
 Each request to the proxy prints {printed} below.

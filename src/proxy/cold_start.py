@@ -1,4 +1,4 @@
-"""What the entry modules do once per container, before the first request."""
+"""What a container does once: import the entry modules, then serve its first request."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from contextlib import contextmanager
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Import with the cyclic garbage collector paused, then freeze what the import created.
+    """Run with the cyclic garbage collector paused, then freeze what ran created.
 
-    Importing Powertools, requests and botocore creates tens of thousands of objects that live as
-    long as the container: collecting among them frees nothing and was a tenth of every cold start
-    (benchmarks/). Frozen, they are also skipped by every later collection.
+    Importing Powertools, requests and botocore, and then the first request's clients and service
+    models, create tens of thousands of objects that live as long as the container: collecting among
+    them frees nothing and costs a few percent of a cold start (docs/performance.md). Frozen, they
+    are also skipped by every later collection.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -9,13 +9,14 @@ deadline, never through the replay window -> classify -> response and one summar
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -35,21 +36,32 @@ from core.grants import (
 from core.kick_answer import ClientRefused, KickResult, classify
 from core.request_body import ApiRequest, Fields, api_request, parse_fields
 from core.responses import ApiResponse, cors_headers, error_response, json_response, preflight_response
-from core.revocation import classify_revocation, parse_revocation, upstream_revocation_url
+from core.revocation import Revocation, classify_revocation, parse_revocation, upstream_revocation_url
 from core.settings import ConfigurationError, Settings, settings_from
+from proxy.adapters.aws_session import AwsSession
 from proxy.adapters.kick import KickAnswer, KickClient
 from proxy.adapters.secrets_manager import ClientCredentialsReader, CredentialsUnavailable
+from proxy.cold_start import collector_paused
 from proxy.observability import SERVICE, code_locations, logger, metrics
 from proxy.replay_window import KickCall, ReplaySource, ReplayWindow
+from proxy.warmup import Warmup
 
 
 @dataclass
 class Container:
-    """What a Lambda container keeps between invocations: one client per outside system."""
+    """What a Lambda container keeps between invocations: one client per outside system, one AWS session."""
 
+    aws: AwsSession = field(default_factory=AwsSession)
     kick: KickClient = field(default_factory=KickClient)
-    credentials: ClientCredentialsReader = field(default_factory=ClientCredentialsReader)
-    replay: ReplayWindow = field(default_factory=lambda: ReplayWindow(logger, metrics))
+    credentials: ClientCredentialsReader = field(init=False)
+    replay: ReplayWindow = field(init=False)
+    warmup: Warmup = field(init=False)
+    served: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.credentials = ClientCredentialsReader(boto3_session=self.aws)
+        self.replay = ReplayWindow(logger, metrics, self.aws)
+        self.warmup = Warmup(self)
 
 
 container = Container()
@@ -63,12 +75,24 @@ class Handled:
     outcome: str
     upstream: KickResult | None = None
     replay: ReplaySource | None = None
+    # What the body asked for, as the summary line names it (the grant type dispatched, the token type hint).
+    asked: Mapping[str, str] = field(default_factory=dict)
 
 
 # What a request came to upstream, and where the answer came from (None: not through the replay window).
 Served = tuple[KickResult, ReplaySource | None]
-# One endpoint's own steps, after the shared ones; `summary` collects what the summary line reports.
-Serve = Callable[[Settings, ApiRequest, Fields, dict[str, Any], float], Served]
+Request = TypeVar("Request")
+
+
+@dataclass(frozen=True)
+class Route(Generic[Request]):
+    """One endpoint's own steps after the shared ones: what the body asks for, then serving it."""
+
+    labels: Mapping[str, str]  # what every summary line of this endpoint names
+    read: Callable[[Fields], tuple[Request, Mapping[str, str]]]  # the request, and what the summary line names
+    serve: Callable[[Request, Settings, ApiRequest, Fields, float], Served]
+
+
 Classifier = Callable[[int, Mapping[str, str], bytes, float, float], KickResult]
 
 
@@ -81,16 +105,23 @@ class GrantRoute:
     authenticates_client: bool
 
 
-def handle_request(event: Mapping[str, Any], serve: Serve, summary: dict[str, Any]) -> ApiResponse:
+def handle_request(event: Mapping[str, Any], route: Route[Any]) -> ApiResponse:
     started = time.monotonic()
-    summary = dict(summary)
-    handled = _handle(event, serve, summary, started)
-    _count_and_log(handled, summary, started)
+    first, container.served = not container.served, True
+    # A container's first request creates its clients and pools, as long-lived as the imports: the
+    # same treatment (docs/performance.md).
+    with collector_paused() if first else contextlib.nullcontext():
+        try:
+            handled = _handle(event, route, started)
+        finally:
+            container.warmup.finish()  # before the answer: nothing of this request runs after it
+    _count_and_log(handled, route.labels, started)
     return handled.response
 
 
-def _handle(event: Mapping[str, Any], serve: Serve, summary: dict[str, Any], started: float) -> Handled:
+def _handle(event: Mapping[str, Any], route: Route[Any], started: float) -> Handled:
     cors: dict[str, str] = {}
+    asked: Mapping[str, str] = {}
     try:
         settings = settings_from(os.environ)
         request = api_request(event)
@@ -99,44 +130,54 @@ def _handle(event: Mapping[str, Any], serve: Serve, summary: dict[str, Any], sta
             return Handled(preflight_response(cors), "preflight")
         if request.method not in ("POST", ""):
             raise bad_request("use POST", status=405)
-        result, source = serve(settings, request, parse_fields(request), summary, started)
+        fields = parse_fields(request)
+        asked_for, asked = route.read(fields)
+        result, source = route.serve(asked_for, settings, request, fields, started)
     except ProxyError as error:
-        return Handled(error_response(error, cors), error.outcome or error.error)
+        return Handled(error_response(error, cors), error.outcome or error.error, asked=asked)
     except (ConfigurationError, CredentialsUnavailable) as failure:
         logger.error("the proxy is misconfigured or cannot read its secret", extra={"reason": str(failure)})
-        return Handled(error_response(server_error(), cors), SERVER_ERROR)
+        return Handled(error_response(server_error(), cors), SERVER_ERROR, asked=asked)
     except Exception as unexpected:  # answer in the contract's shape; log where, never the message
         _log_unexpected(unexpected)
-        return Handled(error_response(server_error(), cors), SERVER_ERROR)
+        return Handled(error_response(server_error(), cors), SERVER_ERROR, asked=asked)
 
     if result.error is not None:
-        return Handled(error_response(result.error, cors), result.error.outcome or result.error.error, result)
-    return Handled(json_response(200, result.body or "", cors), result.outcome, result, source)
+        outcome = result.error.outcome or result.error.error
+        return Handled(error_response(result.error, cors), outcome, result, asked=asked)
+    return Handled(json_response(200, result.body or "", cors), result.outcome, result, source, asked)
 
 
 def _serve_grant(
-    route: GrantRoute, settings: Settings, request: ApiRequest, fields: Fields, summary: dict[str, Any], started: float
+    route: GrantRoute, grant_type: str, settings: Settings, request: ApiRequest, fields: Fields, started: float
 ) -> Served:
     """Tokens for a grant: through the replay window around the call to Kick's token endpoint."""
-    grant_type = route.dispatch(fields)
-    summary["grant_type"] = grant_type
     client = presented_client(fields, request.header("authorization")) if route.authenticates_client else NO_CLIENT
     grant = route.parsers[grant_type](fields, settings.allowed_redirect_uris)
+    budget = Budget(started, settings.upstream_timeout_seconds)
+    container.warmup.start(settings, budget)  # what needs no secret, in the background (proxy/warmup.py)
     credentials = container.credentials.read(settings.secret_id)
     check_client(client, credentials.client_id)
-    budget = Budget(started, settings.upstream_timeout_seconds)
     call_kick = _kick_call(settings, grant, credentials, budget)
     reply = container.replay.answer(settings, grant, credentials, call_kick, budget.finish_by)
     return reply.result, reply.source
 
 
+def _read_grant_type(route: GrantRoute, fields: Fields) -> tuple[str, Mapping[str, str]]:
+    grant_type = route.dispatch(fields)
+    return grant_type, {"grant_type": grant_type}
+
+
+def _read_revocation(fields: Fields) -> tuple[Revocation, Mapping[str, str]]:
+    revocation = parse_revocation(fields)
+    return revocation, {"token_type_hint": revocation.token_type_hint or "none"}
+
+
 def _serve_revocation(
-    settings: Settings, request: ApiRequest, fields: Fields, summary: dict[str, Any], started: float
+    revocation: Revocation, settings: Settings, request: ApiRequest, fields: Fields, started: float
 ) -> Served:
     """RFC 7009 revocation at Kick's revocation endpoint: once, never retried, never replayed."""
     client = presented_client(fields, request.header("authorization"))
-    revocation = parse_revocation(fields)
-    summary["token_type_hint"] = revocation.token_type_hint or "none"
     if client.client_id is not None:  # Kick takes no credentials here: the secret is read only to check the id
         check_client(client, container.credentials.read(settings.secret_id).client_id)
     url = upstream_revocation_url(settings.revoke_url, revocation)
@@ -147,14 +188,15 @@ def _serve_revocation(
     return result, None
 
 
-def _count_and_log(handled: Handled, summary: Mapping[str, Any], started: float) -> None:
+def _count_and_log(handled: Handled, labels: Mapping[str, str], started: float) -> None:
     """Count the outcome and write the request's one summary line."""
     metrics.add_metric(name=handled.outcome, unit=MetricUnit.Count, value=1)
     upstream = handled.upstream
     logger.info(
         "token request finished",
         extra={
-            **summary,
+            **labels,
+            **handled.asked,
             # 0: Kick was not called or gave no answer (Powertools drops None-valued keys).
             "upstream_status": upstream.upstream_status if upstream else 0,
             "upstream_latency_ms": upstream.upstream_latency_ms if upstream else None,
@@ -243,29 +285,40 @@ def lambda_handler_for(grant_type: str, parse_grant: GrantParser) -> LambdaHandl
         refuse_contradicting_grant_type(fields, grant_type)
         return grant_type
 
-    route = GrantRoute(dispatch, {grant_type: parse_grant}, authenticates_client=False)
     endpoint = "exchange" if grant_type == "authorization_code" else "refresh"
-    return _lambda_handler(partial(_serve_grant, route), {"endpoint": endpoint, "grant_type": grant_type})
+    return _lambda_handler(_grant_route(dispatch, {grant_type: parse_grant}, False, endpoint, grant_type=grant_type))
 
 
 def token_lambda_handler() -> LambdaHandler:
     """/v1/kick/token (RFC 6749 section 3.2): the grant the request names, public-client authentication."""
-    route = GrantRoute(requested_grant_type, GRANT_PARSERS, authenticates_client=True)
-    return _lambda_handler(partial(_serve_grant, route), {"endpoint": "token"})
+    return _lambda_handler(_grant_route(requested_grant_type, GRANT_PARSERS, True, "token"))
 
 
 def revoke_lambda_handler() -> LambdaHandler:
     """/v1/kick/revoke (RFC 7009)."""
-    return _lambda_handler(_serve_revocation, {"endpoint": "revoke"})
+    return _lambda_handler(Route({"endpoint": "revoke"}, _read_revocation, _serve_revocation))
 
 
-def _lambda_handler(serve: Serve, summary: dict[str, Any]) -> LambdaHandler:
+def _grant_route(
+    dispatch: Callable[[Fields], str],
+    parsers: Mapping[str, GrantParser],
+    authenticates_client: bool,
+    endpoint: str,
+    **labels: str,
+) -> Route[str]:
+    grant_route = GrantRoute(dispatch, parsers, authenticates_client)
+    return Route(
+        {"endpoint": endpoint, **labels}, partial(_read_grant_type, grant_route), partial(_serve_grant, grant_route)
+    )
+
+
+def _lambda_handler(route: Route[Any]) -> LambdaHandler:
     @logger.inject_lambda_context(
         correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False, clear_state=True
     )
     @metrics.log_metrics(capture_cold_start_metric=True)
     def instrumented(event: Any, context: Any) -> ApiResponse:
-        return handle_request(event if isinstance(event, Mapping) else {}, serve, summary)
+        return handle_request(event if isinstance(event, Mapping) else {}, route)
 
     def lambda_handler(event: Any, context: Any) -> ApiResponse:
         response: ApiResponse = instrumented(event, _complete_context(context))

@@ -6,9 +6,11 @@ within REPLAY_WINDOW_SECONDS gets the first answer again, from any container, wi
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,6 +22,7 @@ from core.settings import Settings
 from proxy.observability import code_locations
 
 if TYPE_CHECKING:
+    from proxy.adapters.aws_session import AwsSession
     from proxy.adapters.dynamodb import ReplayStore
 
 ReplaySource = Literal["off", "kick", "window", "unavailable"]
@@ -60,11 +63,56 @@ class _Attempt:
 
 
 class ReplayWindow:
-    def __init__(self, logger: Logger, metrics: Metrics) -> None:
+    def __init__(self, logger: Logger, metrics: Metrics, aws: AwsSession) -> None:
         self._logger = logger
         self._metrics = metrics
+        self._aws = aws
+        self._client: Any = None
         self._store: ReplayStore | None = None
         self._store_settings: tuple[str, int] | None = None
+        # Held while the client (or the store) is made: answer() waits for a cold request's
+        # connect() rather than make a second client. Held by connect() while it warms the connection
+        # up: answer() waits for that only as long as the read may take, then goes on the plain way.
+        self._client_lock = threading.Lock()
+        self._store_lock = threading.Lock()
+        self._warming = threading.Lock()
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    def connect(self, settings: Settings, while_connecting: Callable[[], None] = lambda: None) -> None:
+        """Make the DynamoDB client and open its connection ahead of answer() (a cold request's warm-up).
+
+        Run in the background while the secret is read (proxy.warmup), which starts the window's imports
+        (`while_connecting`) once the client is made. Best effort: a failure here is answer()'s to meet
+        again, and report, the plain way.
+        """
+        if not settings.replay_table_name:
+            return
+        from proxy.adapters.dynamodb_connection import warm_up
+
+        with self._warming:
+            client = self._dynamodb_client()
+            while_connecting()
+            warm_up(client, settings.replay_table_name)
+
+    def load(self) -> None:
+        """Import the window's modules ahead of answer(), in the background, while connect() waits on DynamoDB."""
+        import proxy.adapters.dynamodb  # noqa: F401
+
+    def _await_warm_up(self, bound: float) -> None:
+        """Let a warm-up read under way finish (within `bound`) so the first write reuses its connection."""
+        if self._warming.acquire(timeout=max(0.0, bound)):
+            self._warming.release()
+
+    def _dynamodb_client(self) -> Any:
+        with self._client_lock:
+            if self._client is None:
+                from proxy.adapters.dynamodb_connection import table_client
+
+                self._client = table_client(self._aws)
+            return self._client
 
     def answer(
         self,
@@ -81,11 +129,13 @@ class ReplayWindow:
         # Powertools Idempotency customised (adapters.dynamodb): its handler, an HMAC-keyed layer, a sealing serializer.
         from core.replay_crypto import replay_keys
         from proxy.adapters import dynamodb
+        from proxy.adapters.dynamodb_connection import CALL_SECONDS
 
         attempt: _Attempt | None = None
         try:
             store = self._store_for(settings.replay_table_name, settings.replay_window_seconds)
-            attempt = _Attempt(call_kick, dynamodb.CALL_SECONDS)
+            self._await_warm_up(min(CALL_SECONDS, finish_by - time.monotonic()))
+            attempt = _Attempt(call_kick, CALL_SECONDS)
             body = store.answer(replay_keys(grant, credentials.client_secret), attempt, finish_by)
         except dynamodb.StillInProgress:
             return Reply("window", KickResult.failed(upstream_timeout()))
@@ -117,12 +167,14 @@ class ReplayWindow:
         return Reply("unavailable", call_kick(0.0))
 
     def _store_for(self, table_name: str, window_seconds: int) -> ReplayStore:
-        if self._store is None or self._store_settings != (table_name, window_seconds):
-            from proxy.adapters.dynamodb import ReplayStore
+        with self._store_lock:
+            if self._store is None or self._store_settings != (table_name, window_seconds):
+                from proxy.adapters.dynamodb import ReplayStore
+                from proxy.adapters.dynamodb_connection import CALL_SECONDS
 
-            self._store = ReplayStore(table_name, window_seconds)
-            self._store_settings = (table_name, window_seconds)
-        return self._store
+                self._store = ReplayStore(table_name, window_seconds, self._dynamodb_client(), CALL_SECONDS)
+                self._store_settings = (table_name, window_seconds)
+            return self._store
 
     def _unavailable(self, what: str, problem: BaseException) -> None:
         cause = problem.__cause__ or problem

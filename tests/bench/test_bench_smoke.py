@@ -1,62 +1,100 @@
-"""The bench's code path with tiny numbers, so `make test` keeps it working; `make bench` measures."""
+"""The bench's code path with tiny numbers, so `make test` keeps it working; `make bench` measures.
+
+No ratio is asserted: those are figures (benchmarks/README.md), not timed tests."""
 
 from __future__ import annotations
 
-from benchmarks.cold_warm import markdown, measure_warm
-from benchmarks.harness import Bench
+import json
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from benchmarks.cold_warm import main, readme_table
+from benchmarks.harness import RECORD_DIR, REPO
 from benchmarks.importtime_breakdown import breakdown
-from tests.support.aws import MotoServer
+from benchmarks.latency_proxy import Latency, LatencyProxy
+from tests.support.kick_stub import KickStub
 
 
-def test_warm_calls_reuse_one_upstream_connection(moto_server: MotoServer) -> None:
-    bench = Bench(moto=moto_server, secret_id="kick-oauth-proxy/bench-smoke")
-    moto_server.put_secret(bench.secret_id, {"client_id": "bench-client", "client_secret": "bench-secret"})
+def test_the_bench_runs_and_writes_only_where_it_is_told(tmp_path: Path) -> None:
+    record = RECORD_DIR / "latest.md"
+    recorded = record.read_text() if record.exists() else None
 
-    warm = measure_warm(bench, calls=10, block=3)
+    exit_code = main(
+        [
+            "--cold-runs=1",
+            "--cold-warmup-runs=0",
+            "--warm-calls=3",
+            "--block=2",
+            "--connection-calls=3",
+            "--import-runs=1",
+            "--no-fail",
+            f"--out-dir={tmp_path}",
+        ]
+    )
 
-    # each side has its own Kick stub: one first call, 5 warm-up and 10 measured calls on one connection
-    assert warm["connections_during_warm_run"] == {"ours": 1, "floor": 1}
-    assert warm["ours"]["n"] == warm["floor"]["n"] == 10
-    assert 0 < warm["ours"]["median"] < 1000
-    assert warm["ratio_median"] > 0
+    assert exit_code == 0
+    results = json.loads((tmp_path / "latest.json").read_text())
+    assert set(results["cold"]) == {"loopback", "latency"}
+    assert results["cold"]["latency"]["window_on"]["ratio_paired_median"] > 0
+    # one window-on container: one connection per dependency over its first and warm calls
+    assert results["connections"]["accepted"] == {"kick": 1, "secrets_manager": 1, "dynamodb": 1}
+    assert "| window on (default) |" in (tmp_path / "latest.md").read_text()
+    assert (record.read_text() if record.exists() else None) == recorded  # only `make bench-record` writes it
 
 
-def test_report_renders_without_measuring() -> None:
-    phase = {"n": 1, "median": 2.0, "p90": 2.0, "mean": 2.0, "min": 2.0, "max": 2.0}
-    side = {name: dict(phase) for name in ("total", "interpreter", "import", "first_call")}
-    results = {
-        "machine": {
-            "date": "d",
-            "python": "3",
-            "implementation": "CPython",
-            "platform": "p",
-            "cpu_count": 2,
-            "load_average_at_start": None,
-        },
-        "cold": {"ours": side, "floor": side, "ratio_median": 1.0, "ratio_p90": 1.0},
-        "warm": {
-            "ours": phase,
-            "floor": phase,
-            "ratio_median": 1.0,
-            "ratio_p90": 1.0,
-            "connections_during_warm_run": {"ours": 1, "floor": 1},
-            "block": 20,
-        },
-        "connections": {"warm_calls": 100, "accepted": 1},
-        "imports": {
-            "runs_per_side": 1,
-            "ours_total_ms": 1.0,
-            "floor_total_ms": 1.0,
-            "unique_modules": 0,
-            "unique_total_ms": 0.0,
-            "top_unique": [],
-            "by_package": {},
-        },
-        "seconds": 1.0,
-        "verdicts": {"cold": True, "warm": True, "connections": True},
-    }
-    report = markdown(results)
-    assert "| cold start median | 2.0 ms | 2.0 ms | 1.0000x | <= 1.10x | yes |" in report
+def test_the_readme_and_the_performance_doc_quote_the_committed_record() -> None:
+    record = json.loads((RECORD_DIR / "latest.json").read_text())
+    readme = (REPO / "README.md").read_text()
+    performance = (REPO / "docs" / "performance.md").read_text()
+
+    for line in readme_table(record):
+        assert line in readme
+        assert line in performance
+    assert record["machine"]["date"] in readme
+    assert record["machine"]["date"] in performance
+    powertools_ms = record["imports"]["by_package"]["aws_lambda_powertools"]
+    assert f"Powertools adds {powertools_ms:.0f} ms of import time" in readme
+
+
+def test_the_latency_stand_in_charges_the_handshake_from_the_accept_and_each_request(kick: KickStub) -> None:
+    proxy = LatencyProxy.for_url(kick.url, Latency(handshake_ms=100, request_ms=50)).start()
+    try:
+        session = requests.Session()
+        url = proxy.url_for(kick.url)
+        first, first_seconds = _timed_post(session, url)
+        second, second_seconds = _timed_post(session, url)
+        preconnected = socket.create_connection(("127.0.0.1", proxy.port))
+        time.sleep(0.15)  # the handshake completes while the client does something else
+        third_seconds = _timed_raw_post(preconnected, url)
+    finally:
+        proxy.stop()
+
+    assert first.status_code == second.status_code == 200
+    assert 0.15 <= first_seconds < 0.3, first_seconds  # handshake + request
+    assert 0.05 <= second_seconds < 0.1, second_seconds  # kept alive: the request only
+    assert 0.05 <= third_seconds < 0.1, third_seconds  # preconnected: the request only
+    assert proxy.connections == 2
+    assert kick.connections == 2
+
+
+def _timed_post(session: requests.Session, url: str) -> tuple[requests.Response, float]:
+    started = time.monotonic()
+    response = session.post(url, data="x")
+    return response, time.monotonic() - started
+
+
+def _timed_raw_post(sock: socket.socket, url: str) -> float:
+    path = urlsplit(url).path
+    started = time.monotonic()
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: kick\r\nContent-Length: 0\r\n\r\n".encode())
+    assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    seconds = time.monotonic() - started
+    sock.close()
+    return seconds
 
 
 IMPORTTIME_OURS = """import time: self [us] | cumulative | imported package

@@ -20,6 +20,7 @@ from core.grants import (
 from core.request_body import api_request, parse_fields
 from core.revocation import Revocation, parse_revocation
 from core.settings import settings_from
+from tests.support.contract import FUNCTION_ROUTES, KICK_VARIABLES
 from tests.support.events import EVENTS_DIR, sample_event
 
 ENV_FILE = EVENTS_DIR.parent / "env.json"
@@ -51,22 +52,7 @@ EXPECTED: dict[str, tuple[int, str, str] | None] = {
     "revoke-refresh-token": None,
     "revoke-refresh-token-bad-hint": (400, UNSUPPORTED_TOKEN_TYPE, "token_type_hint must be"),
 }
-FUNCTIONS = {
-    "ExchangeFunction": "exchange",
-    "RefreshFunction": "refresh",
-    "TokenFunction": "token",
-    "RevokeFunction": "revoke",
-}
-ENV_VARIABLES = {
-    "KICK_SECRET_ID",
-    "KICK_TOKEN_URL",
-    "KICK_REVOKE_URL",
-    "ALLOWED_REDIRECT_URIS",
-    "ALLOWED_ORIGINS",
-    "UPSTREAM_TIMEOUT_SECONDS",
-    "POWERTOOLS_SERVICE_NAME",
-    "LOG_LEVEL",
-}
+ENV_VARIABLES = KICK_VARIABLES | {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
 
 
 def endpoint_of(name: str) -> str:
@@ -155,7 +141,7 @@ def test_the_json_and_form_refresh_samples_carry_the_same_fields() -> None:
 
 def test_env_json_configures_every_function_completely() -> None:
     env = json.loads(ENV_FILE.read_text())
-    assert set(env) == set(FUNCTIONS)
+    assert set(env) == set(FUNCTION_ROUTES)
     for variables in env.values():
         assert set(variables) >= ENV_VARIABLES
         assert all(isinstance(value, str) for value in variables.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -40,28 +40,20 @@ class LocalStack:
     secrets: LocalAws
     loopback_redirect_uri: str
     monkeypatch: pytest.MonkeyPatch
+    api_url: str = field(init=False)
+    authorize_url: str = field(init=False)
+    token_url: str = field(init=False)
+    revoke_url: str = field(init=False)
+    introspect_url: str = field(init=False)
 
-    @property
-    def api_url(self) -> str:
-        return self.api.base_url
-
-    @property
-    def authorize_url(self) -> str:
-        return f"{self.emulator.base_url}/oauth/authorize"
-
-    @property
-    def token_url(self) -> str:
-        """The proxy's one RFC 6749 token endpoint."""
-        return f"{self.api_url}/v1/kick/token"
-
-    @property
-    def revoke_url(self) -> str:
-        return f"{self.api_url}/v1/kick/revoke"
-
-    @property
-    def introspect_url(self) -> str:
-        """A protected resource of sorts: Kick's introspection takes the access token as a Bearer."""
-        return f"{self.emulator.base_url}/oauth/token/introspect"
+    def __post_init__(self) -> None:
+        self.api_url = self.api.base_url
+        self.authorize_url = f"{self.emulator.base_url}/oauth/authorize"
+        # The proxy's one RFC 6749 token endpoint.
+        self.token_url = f"{self.api_url}/v1/kick/token"
+        self.revoke_url = f"{self.api_url}/v1/kick/revoke"
+        # A protected resource of sorts: Kick's introspection takes the access token as a Bearer.
+        self.introspect_url = f"{self.emulator.base_url}/oauth/token/introspect"
 
     def authorize(self, redirect_uri: str = DEV_REDIRECT_URI) -> tuple[str, str]:
         """Approve a sign-in at the emulator: (code, verifier)."""

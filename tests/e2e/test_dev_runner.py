@@ -157,6 +157,10 @@ def test_make_dev_serves_a_whole_sign_in_and_stops_on_ctrl_c(dev_runner: tuple[D
     assert "signed in" in login.stdout
     refreshed = client(runner, redirect_uri, tmp_path / "tokens.json", "refresh", "--force")
     assert refreshed.returncode == 0, refreshed.stderr
+    logged_out = client(runner, redirect_uri, tmp_path / "tokens.json", "logout")
+    assert logged_out.returncode == 0, logged_out.stderr
+    assert "signed out: tokens revoked through" in logged_out.stdout
+    assert f"desktop_client --proxy-url {runner.api_url} logout   # revokes" in runner.banner
 
     runner.process.send_signal(signal.SIGINT)
     assert runner.process.wait(timeout=5) == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from desktop_client.cli import EXIT_SIGN_IN_AGAIN, main
+from desktop_client.cli import EXIT_OK, EXIT_RETRY_LATER, EXIT_SIGN_IN_AGAIN, main
 from desktop_client.token_store import account
 from tests.e2e.conftest import APP_REDIRECT_URI, CLIENT_ID, DEV_REDIRECT_URI, ORIGIN, LocalStack
 
@@ -89,6 +89,54 @@ def test_client_signs_in_refreshes_and_the_rotated_token_is_refused(
     assert run_client(stack, token_file, "refresh") == EXIT_SIGN_IN_AGAIN
     assert "invalid_grant" in capsys.readouterr().err
     assert not token_file.exists()
+
+
+def test_client_signs_in_refreshes_logs_out_and_the_revoked_token_is_refused(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token_file = tmp_path / "tokens.json"
+    assert run_client(stack, token_file, "login", "--follow-redirect", "--timeout", "5") == EXIT_OK
+    assert run_client(stack, token_file, "refresh", "--force") == EXIT_OK
+    signed_in = stored(stack, token_file)
+    assert introspect(stack, signed_in["access_token"]).json()["data"]["active"] is True
+    capsys.readouterr()
+
+    assert run_client(stack, token_file, "logout") == EXIT_OK
+    assert "signed out: tokens revoked through" in capsys.readouterr().out
+    assert not token_file.exists()
+    assert introspect(stack, signed_in["access_token"]).json()["data"]["active"] is False
+    # So a logout retried after a lost answer succeeds: a revoked token is revoked again with a 200 (RFC 7009).
+    again = requests.post(
+        stack.revoke_url, data={"token": signed_in["refresh_token"], "token_type_hint": "refresh_token"}, timeout=15
+    )
+    assert (again.status_code, again.json()) == (200, {})
+
+    # A copy of the revoked tokens (a backup, another install) is refused by Kick and forgotten.
+    store(stack, token_file, signed_in)
+    assert run_client(stack, token_file, "refresh", "--force") == EXIT_SIGN_IN_AGAIN
+    assert "invalid_grant" in capsys.readouterr().err
+    assert not token_file.exists()
+
+
+def test_logout_while_kick_is_down_keeps_the_tokens_until_a_retry_revokes_them(
+    clean_faults: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack, token_file = clean_faults, tmp_path / "tokens.json"
+    assert run_client(stack, token_file, "login", "--follow-redirect", "--timeout", "5") == EXIT_OK
+    signed_in = stored(stack, token_file)
+    capsys.readouterr()
+
+    stack.set_faults(status=503, retry_after="7", times=1)
+    assert run_client(stack, token_file, "logout") == EXIT_RETRY_LATER
+    error = capsys.readouterr().err
+    assert "not signed out: the refresh token was not revoked: the proxy answered 502 upstream_unavailable" in error
+    assert "Retry after 7 s" in error
+    assert stored(stack, token_file) == signed_in
+    assert introspect(stack, signed_in["access_token"]).json()["data"]["active"] is True
+
+    assert run_client(stack, token_file, "logout") == EXIT_OK
+    assert not token_file.exists()
+    assert introspect(stack, signed_in["access_token"]).json()["data"]["active"] is False
 
 
 def test_client_does_not_refresh_tokens_with_time_left(stack: LocalStack, tmp_path: Path) -> None:

@@ -107,13 +107,17 @@ class Run:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
 
+def noop(run: Run) -> None:
+    return
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     grant: str  # the endpoint: "exchange", "refresh", "token" or "revoke"
     event: Callable[[], dict[str, Any]]
     status: int
-    arrange: Callable[[Run], None] = lambda run: None
+    arrange: Callable[[Run], None] = noop
     kick_called: bool = True
     # Strings that must never be output in this scenario besides the canaries (e.g. Kick's raw body).
     upstream_body: bytes = b""
@@ -121,11 +125,27 @@ class Scenario:
     dispatched: str | None = None
 
 
+def before_kick(
+    name: str, grant: str, event: Callable[[], dict[str, Any]], status: int, arrange: Callable[[Run], None] = noop
+) -> Scenario:
+    """A scenario the proxy answers without calling Kick."""
+    return Scenario(name, grant, event, status, arrange, kick_called=False)
+
+
 def kick_answers(answer: Answer) -> Callable[[Run], None]:
     def arrange(run: Run) -> None:
         run.proxy.kick.answer(answer)
 
     return arrange
+
+
+def kick_says(status: int, document: object, headers: dict[str, str] | None = None) -> Callable[[Run], None]:
+    return kick_answers(json_answer(status, document, headers))
+
+
+def kick_describes(status: int, error: str, headers: dict[str, str] | None = None) -> Callable[[Run], None]:
+    """Kick's error with an error_description that quotes the code (which must not reach any output)."""
+    return kick_says(status, {"error": error, **KICK_DESCRIBED}, headers)
 
 
 def both(*arrangements: Callable[[Run], None]) -> Callable[[Run], None]:
@@ -335,27 +355,9 @@ SCENARIOS = [
         kick_answers(ISSUED),
         upstream_body=ISSUED.body,
     ),
-    Scenario(
-        "kick-invalid-request",
-        "exchange",
-        exchange_json,
-        400,
-        kick_answers(json_answer(400, {"error": "Invalid request"})),
-    ),
-    Scenario(
-        "kick-invalid-grant-described",
-        "refresh",
-        refresh_json,
-        400,
-        kick_answers(json_answer(400, {"error": "invalid_grant", **KICK_DESCRIBED})),
-    ),
-    Scenario(
-        "kick-invalid-client-described",
-        "exchange",
-        exchange_json,
-        500,
-        kick_answers(json_answer(401, {"error": "invalid_client", **KICK_DESCRIBED})),
-    ),
+    Scenario("kick-invalid-request", "exchange", exchange_json, 400, kick_says(400, {"error": "Invalid request"})),
+    Scenario("kick-invalid-grant-described", "refresh", refresh_json, 400, kick_describes(400, "invalid_grant")),
+    Scenario("kick-invalid-client-described", "exchange", exchange_json, 500, kick_describes(401, "invalid_client")),
     Scenario("kick-html-500", "exchange", exchange_json, 502, kick_answers(html_answer(500, HTML_PAGE))),
     Scenario("kick-cloudflare-403", "refresh", refresh_json, 502, kick_answers(CLOUDFLARE)),
     Scenario("kick-non-json-200", "exchange", exchange_json, 502, kick_answers(NON_JSON), upstream_body=NON_JSON.body),
@@ -364,23 +366,11 @@ SCENARIOS = [
         "refresh",
         refresh_json,
         502,
-        kick_answers(json_answer(200, {"refresh_token": Canary.REFRESH_OUT, "note": Canary.ACCESS_OUT})),
+        kick_says(200, {"refresh_token": Canary.REFRESH_OUT, "note": Canary.ACCESS_OUT}),
     ),
     Scenario("kick-redirect", "exchange", exchange_json, 502, redirect_to_second_kick),
-    Scenario(
-        "kick-429",
-        "refresh",
-        refresh_json,
-        502,
-        kick_answers(json_answer(429, {"error": "slow down", **KICK_DESCRIBED}, {"Retry-After": "3600"})),
-    ),
-    Scenario(
-        "kick-unexpected-4xx",
-        "refresh",
-        refresh_json,
-        502,
-        kick_answers(json_answer(418, {"error": Canary.KICK_DESCRIPTION})),
-    ),
+    Scenario("kick-429", "refresh", refresh_json, 502, kick_describes(429, "slow down", {"Retry-After": "3600"})),
+    Scenario("kick-unexpected-4xx", "refresh", refresh_json, 502, kick_says(418, {"error": Canary.KICK_DESCRIPTION})),
     Scenario(
         "kick-drips-past-deadline",
         "exchange",
@@ -395,140 +385,121 @@ SCENARIOS = [
         504,
         both(with_env(UPSTREAM_TIMEOUT_SECONDS=DEADLINE), kick_answers(SLOW)),
     ),
-    Scenario("kick-refuses-connections", "exchange", exchange_json, 502, kick_refuses_connections, kick_called=False),
-    Scenario(
+    before_kick("kick-refuses-connections", "exchange", exchange_json, 502, kick_refuses_connections),
+    before_kick(
         "secret-missing",
         "refresh",
         refresh_json,
         500,
         with_env(KICK_SECRET_ID=f"missing/{Canary.UNKNOWN_FIELD}"),
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "secret-not-json",
         "exchange",
         exchange_json,
         500,
         secret_string(f"client_id={CLIENT_ID}&client_secret={Canary.CLIENT_SECRET}"),
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "secret-without-client-secret",
         "refresh",
         refresh_json,
         500,
         secret_string(json.dumps({"client_id": CLIENT_ID, "clientSecret": Canary.CLIENT_SECRET})),
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "secret-not-an-object",
         "refresh",
         refresh_json,
         500,
         secret_string(json.dumps([CLIENT_ID, Canary.CLIENT_SECRET])),
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "secrets-manager-refuses-connections",
         "exchange",
         exchange_json,
         500,
         secrets_manager_refuses_connections,
-        kick_called=False,
     ),
-    Scenario("secrets-manager-hangs", "refresh", refresh_json, 500, secrets_manager_hangs, kick_called=False),
-    Scenario("secrets-manager-drips", "exchange", exchange_json, 500, secrets_manager_drips, kick_called=False),
-    Scenario(
+    before_kick("secrets-manager-hangs", "refresh", refresh_json, 500, secrets_manager_hangs),
+    before_kick("secrets-manager-drips", "exchange", exchange_json, 500, secrets_manager_drips),
+    before_kick(
         "invalid-json-body",
         "exchange",
         lambda: rest_event(EXCHANGE, json.dumps(exchange_fields())[:-1], JSON),
         400,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "invalid-verifier",
         "exchange",
         lambda: exchange_json(code_verifier=Canary.VERIFIER + "+" + Canary.CODE),
         400,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "redirect-uri-not-allowlisted",
         "exchange",
         lambda: exchange_json(redirect_uri=f"https://evil.example/cb?c={Canary.CODE}"),
         400,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "duplicate-field",
         "refresh",
         lambda: rest_event(REFRESH, f"refresh_token={Canary.REFRESH_IN}&refresh_token={Canary.REFRESH_IN}", FORM),
         400,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "wrong-type-field",
         "refresh",
         lambda: rest_event(REFRESH, json.dumps({"refresh_token": [Canary.REFRESH_IN]}), JSON),
         400,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "oversized-body",
         "refresh",
         lambda: rest_event(REFRESH, json.dumps(refresh_fields(pad=Canary.REFRESH_IN * 2000)), JSON),
         413,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "unsupported-content-type",
         "refresh",
         lambda: rest_event(REFRESH, urlencode(refresh_fields()), {"Content-Type": "text/plain"}),
         415,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "invalid-base64-body",
         "refresh",
         lambda: {**refresh_json(), "isBase64Encoded": True, "body": f"*{Canary.REFRESH_IN}*"},
         400,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "invalid-utf8-body",
         "refresh",
         lambda: rest_event(REFRESH, f"refresh_token={Canary.REFRESH_IN}".encode() + b"\xff", FORM),
         400,
-        kick_called=False,
     ),
     Scenario("unexpected-exception-reading-kick", "exchange", exchange_json, 500, core_raises),
-    Scenario(
-        "unexpected-exception-reading-secret", "refresh", refresh_json, 500, secret_read_raises, kick_called=False
-    ),
-    Scenario("unexpected-exception-building-form", "refresh", refresh_json, 500, form_raises, kick_called=False),
-    Scenario(
+    before_kick("unexpected-exception-reading-secret", "refresh", refresh_json, 500, secret_read_raises),
+    before_kick("unexpected-exception-building-form", "refresh", refresh_json, 500, form_raises),
+    before_kick(
         "get-method",
         "refresh",
         lambda: rest_event(REFRESH, json.dumps(refresh_fields()), JSON, method="GET"),
         405,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "preflight",
         "exchange",
         lambda: rest_event(
             EXCHANGE, None, {"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST"}, "OPTIONS"
         ),
         204,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "misconfigured-timeout",
         "exchange",
         exchange_json,
         500,
         with_env(UPSTREAM_TIMEOUT_SECONDS=Canary.UNKNOWN_FIELD),
-        kick_called=False,
     ),
     Scenario(
         "token-form-code-success",
@@ -548,19 +519,17 @@ SCENARIOS = [
         upstream_body=ISSUED.body,
         dispatched="refresh_token",
     ),
-    Scenario(
+    before_kick(
         "token-unsupported-grant",
         "token",
         token_fields_event(grant_type="password", username=Canary.UNKNOWN_FIELD, password=Canary.APP_SECRET),
         400,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "token-missing-grant-type",
         "token",
         token_fields_event(refresh_token=Canary.REFRESH_IN),
         400,
-        kick_called=False,
     ),
     Scenario(
         "token-foreign-client-basic",
@@ -587,45 +556,35 @@ SCENARIOS = [
         dispatched="refresh_token",
     ),
     Scenario("revoke-success", "revoke", revoke_event, 200, kick_answers(KICK_REVOKED)),
-    Scenario(
-        "revoke-unknown-token",
-        "revoke",
-        revoke_event,
-        200,
-        kick_answers(json_answer(400, {"error": "Invalid request", **KICK_DESCRIBED})),
-    ),
+    Scenario("revoke-unknown-token", "revoke", revoke_event, 200, kick_describes(400, "Invalid request")),
     Scenario("revoke-kick-html-500", "revoke", revoke_event, 502, kick_answers(html_answer(500, HTML_PAGE))),
     Scenario("revoke-kick-redirect", "revoke", revoke_event, 502, redirect_revocation_to_second_kick),
-    Scenario(
+    before_kick(
         "revoke-kick-refuses-connections",
         "revoke",
         revoke_event,
         502,
         kick_revoke_refuses_connections,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "revoke-kick-unparsable-headers",
         "revoke",
         revoke_event,
         200,
         kick_revoke_sends_unparsable_headers,
-        kick_called=False,
     ),
-    Scenario("revoke-kick-drips-past-deadline", "revoke", revoke_event, 504, kick_revoke_drips, kick_called=False),
-    Scenario(
+    before_kick("revoke-kick-drips-past-deadline", "revoke", revoke_event, 504, kick_revoke_drips),
+    before_kick(
         "revoke-unsupported-hint",
         "revoke",
         lambda: revoke_event(token_type_hint=Canary.UNKNOWN_FIELD),
         400,
-        kick_called=False,
     ),
-    Scenario(
+    before_kick(
         "revoke-foreign-client",
         "revoke",
         lambda: revoke_event(client_id=Canary.FOREIGN_CLIENT, client_secret=Canary.APP_SECRET),
         401,
-        kick_called=False,
     ),
     Scenario(
         "revoke-basic-with-a-secret",

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from local.kick_emulator import EmulatorServer, start_emulator
-from tests.support.emulated_kick import CountingKick
+from local.kick_emulator import EmulatorServer
+from tests.support.emulated_kick import CountingKick, kick_behind_proxy
 from tests.support.events import json_event
 from tests.support.logs import CapturedOutput
 from tests.support.proxy import CLIENT_ID, Invocation, Proxy
@@ -44,12 +44,8 @@ class Rotation:
 @pytest.fixture
 def rotation(proxy: Proxy) -> Iterator[Rotation]:
     kick = CountingKick()
-    emulator = start_emulator(kick, quiet=True)
-    proxy.set_env("KICK_TOKEN_URL", f"{emulator.base_url}/oauth/token")
-    try:
+    with kick_behind_proxy(proxy, kick) as emulator:
         yield Rotation(proxy, kick, emulator)
-    finally:
-        emulator.stop()
 
 
 def test_rotating_the_secret_under_a_warm_container_fails_no_request(rotation: Rotation) -> None:

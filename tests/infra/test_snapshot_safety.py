@@ -64,3 +64,8 @@ def test_importing_the_handlers_opens_no_socket(after_import: dict[str, Any]) ->
 def test_importing_the_handlers_fetches_no_secret(after_import: dict[str, Any]) -> None:
     assert after_import["secrets_provider_created"] is False
     assert "secretsmanager" not in after_import["boto_clients"]
+
+
+def test_importing_the_handlers_creates_no_aws_session_or_client(after_import: dict[str, Any]) -> None:
+    assert after_import["aws_session_created"] is False
+    assert after_import["boto_clients"] == []

@@ -10,28 +10,14 @@ from typing import Any
 import pytest
 
 from tests.infra.cfn_yaml import load_template
+from tests.support.contract import FUNCTION_ROUTES, KICK_VARIABLES
 
 API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS = 29
 # The contract: no invocation runs longer than the upstream deadline plus 2 s.
 CONTRACT_SLACK_SECONDS = 2
-ROUTES = {
-    "ExchangeFunction": ("handlers.exchange.lambda_handler", "/v1/kick/exchange"),
-    "RefreshFunction": ("handlers.refresh.lambda_handler", "/v1/kick/refresh"),
-    "TokenFunction": ("handlers.token.lambda_handler", "/v1/kick/token"),
-    "RevokeFunction": ("handlers.revoke.lambda_handler", "/v1/kick/revoke"),
-}
 # Revocations never go through the replay window.
 REPLAYING = ["ExchangeFunction", "RefreshFunction", "TokenFunction"]
-CONTRACT_VARIABLES = {
-    "KICK_SECRET_ID",
-    "KICK_TOKEN_URL",
-    "KICK_REVOKE_URL",
-    "ALLOWED_REDIRECT_URIS",
-    "ALLOWED_ORIGINS",
-    "UPSTREAM_TIMEOUT_SECONDS",
-    "REPLAY_TABLE_NAME",
-    "REPLAY_WINDOW_SECONDS",
-}
+CONTRACT_VARIABLES = KICK_VARIABLES | {"REPLAY_TABLE_NAME", "REPLAY_WINDOW_SECONDS"}
 REPLAY_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 SECRET_ARN = {"Fn::If": ["CreateSecret", {"Ref": "KickClientSecret"}, {"Ref": "ExistingSecretArn"}]}
 
@@ -65,8 +51,8 @@ def as_list(value: Any) -> list[Any]:
 
 def test_exactly_the_four_contract_functions_with_their_handlers(template: dict[str, Any]) -> None:
     functions = resources_of(template, "AWS::Serverless::Function")
-    assert set(functions) == set(ROUTES)
-    for name, (handler, _path) in ROUTES.items():
+    assert set(functions) == set(FUNCTION_ROUTES)
+    for name, (handler, _path) in FUNCTION_ROUTES.items():
         settings = function_settings(template, name)
         assert settings["Handler"] == handler
         assert settings["CodeUri"] == "src/"
@@ -79,7 +65,7 @@ def test_the_documented_defaults_memory_timeout_and_log_retention(template: dict
     """README and docs/deploy.md: 256 MB, a 15 s timeout, 30 days of logs unless changed."""
     assert template["Parameters"]["FunctionMemorySize"]["Default"] == 256
     assert template["Parameters"]["LogRetentionDays"]["Default"] == 30
-    for name in ROUTES:
+    for name in FUNCTION_ROUTES:
         settings = function_settings(template, name)
         assert settings["MemorySize"] == {"Ref": "FunctionMemorySize"}
         assert settings["Timeout"] == 15
@@ -87,7 +73,7 @@ def test_the_documented_defaults_memory_timeout_and_log_retention(template: dict
 
 def test_each_function_is_routed_post_and_preflight_on_the_templates_own_api(template: dict[str, Any]) -> None:
     assert template["Resources"]["ProxyApi"]["Type"] == "AWS::Serverless::Api"
-    for name, (_handler, path) in ROUTES.items():
+    for name, (_handler, path) in FUNCTION_ROUTES.items():
         events = template["Resources"][name]["Properties"]["Events"].values()
         routes = {(event["Properties"]["Method"], event["Properties"]["Path"]) for event in events}
         assert routes == {("POST", path), ("OPTIONS", path), ("ANY", path)}
@@ -102,7 +88,7 @@ def test_function_timeout_outlasts_the_longest_deadline_and_stays_under_api_gate
     deadline = template["Parameters"]["UpstreamTimeoutSeconds"]
     assert deadline["Default"] == 10
     assert deadline["MinValue"] >= 1
-    for name in ROUTES:
+    for name in FUNCTION_ROUTES:
         timeout = function_settings(template, name)["Timeout"]
         assert deadline["MaxValue"] + CONTRACT_SLACK_SECONDS < timeout < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS
 
@@ -114,12 +100,12 @@ def test_functions_get_the_contract_environment_and_never_log_events(template: d
     assert variables["UPSTREAM_TIMEOUT_SECONDS"] == {"Ref": "UpstreamTimeoutSeconds"}
     assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
     assert variables["LOG_LEVEL"] in {"INFO", "WARNING", "ERROR"}
-    for name in ROUTES:
+    for name in FUNCTION_ROUTES:
         assert "Environment" not in template["Resources"][name]["Properties"]
 
 
 def test_secrets_manager_access_is_get_secret_value_on_the_one_secret(template: dict[str, Any]) -> None:
-    for name in ROUTES:
+    for name in FUNCTION_ROUTES:
         policies = function_settings(template, name)["Policies"]
         templates = [policy for policy in policies if isinstance(policy, dict) and len(policy) == 1]
         secret_policies = [policy for policy in templates if "AWSSecretsManagerGetSecretValuePolicy" in policy]
@@ -159,7 +145,7 @@ def test_api_gateway_never_logs_bodies(template: dict[str, Any]) -> None:
 
 def test_every_log_group_has_a_retention(template: dict[str, Any]) -> None:
     groups = resources_of(template, "AWS::Logs::LogGroup")
-    own = {name: name.replace("Function", "LogGroup") for name in ROUTES}
+    own = {name: name.replace("Function", "LogGroup") for name in FUNCTION_ROUTES}
     assert {"ApiAccessLogGroup", *own.values()} <= set(groups)
     for body in groups.values():
         assert body["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
@@ -197,7 +183,7 @@ def test_replay_table_and_its_permissions_are_scoped_to_that_table(template: dic
     assert template["Parameters"]["ReplayWindowSeconds"]["MaxValue"] == 300
     assert template["Parameters"]["EnableReplayWindow"]["Default"] == "true"
 
-    for name in ROUTES:
+    for name in FUNCTION_ROUTES:
         statements = list(policy_statements(function_settings(template, name)["Policies"]))
         dynamodb = [statement for statement in statements if any("dynamodb" in a for a in as_list(statement["Action"]))]
         if name not in REPLAYING:
@@ -286,7 +272,7 @@ def test_alarms_watch_the_proxys_own_metrics_with_the_dimensions_it_emits(templa
         for alarm in alarms
         if alarm["Properties"].get("Namespace") == "AWS/Lambda"
     }
-    assert lambda_metrics == {(metric, name) for metric in ("Errors", "Throttles") for name in ROUTES}
+    assert lambda_metrics == {(metric, name) for metric in ("Errors", "Throttles") for name in FUNCTION_ROUTES}
     assert any("5XXError" in json.dumps(alarm["Properties"].get("Metrics", [])) for alarm in alarms)
     for alarm in alarms:
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -15,9 +15,10 @@ import requests
 from desktop_client.authorize import CallbackListener, authorize_url
 from desktop_client.failures import Failure
 from desktop_client.pkce import code_challenge, code_verifier, new_state
-from desktop_client.proxy_api import ProxyRefused
+from desktop_client.proxy_api import ProxyApi, ProxyRefused
 from desktop_client.token_store import FileTokenStore, KeyringTokenStore, account, open_store
 from desktop_client.tokens import StoredTokens, mask
+from tests.support.kick_stub import KickStub, html_answer, json_answer, token_answer
 
 PROXY_URL = "http://127.0.0.1:3000"
 ACCOUNT = f"local-dev-client@{PROXY_URL}"
@@ -176,7 +177,76 @@ def test_the_keyring_is_used_when_usable(monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.mark.parametrize(
     ("status", "error", "sign_in_again"),
-    [(400, "invalid_grant", True), (400, "invalid_request", False), (502, "upstream_unavailable", False)],
+    [
+        (400, "invalid_grant", True),
+        (400, "invalid_scope", True),
+        (400, "invalid_request", False),
+        (400, "unsupported_grant_type", False),
+        (400, "unsupported_token_type", False),
+        (401, "invalid_client", False),
+        (502, "upstream_unavailable", False),
+    ],
 )
 def test_which_refusals_mean_sign_in_again(status: int, error: str, sign_in_again: bool) -> None:
     assert ProxyRefused(status, error, "").sign_in_again is sign_in_again
+
+
+@pytest.fixture
+def proxy(kick: KickStub) -> KickStub:
+    """A loopback server standing in for the proxy, answering what each test queues."""
+    return kick
+
+
+def test_the_code_exchange_goes_to_the_one_token_endpoint_form_encoded_as_a_public_client(proxy: KickStub) -> None:
+    proxy.answer(token_answer("a1", "r1"))
+    api = ProxyApi(f"http://127.0.0.1:{proxy.port}/", "local-dev-client")
+
+    body = api.exchange("code-1", "v" * 43, "http://127.0.0.1:53682/callback")
+
+    assert body["access_token"] == "a1"
+    (request,) = proxy.received
+    assert request.path == "/v1/kick/token"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert "Authorization" not in request.headers
+    assert request.form_pairs == [
+        ("grant_type", "authorization_code"),
+        ("code", "code-1"),
+        ("code_verifier", "v" * 43),
+        ("redirect_uri", "http://127.0.0.1:53682/callback"),
+        ("client_id", "local-dev-client"),
+    ]
+
+
+def test_a_token_answer_that_is_not_a_json_object_is_refused(proxy: KickStub) -> None:
+    proxy.answer(html_answer(200, "<html>hello</html>"))
+    with pytest.raises(ProxyRefused) as refused:
+        ProxyApi(f"http://127.0.0.1:{proxy.port}", "c").refresh("r")
+    assert (refused.value.status, refused.value.error) == (200, "unexpected_answer")
+
+
+def test_a_refused_revocation_carries_the_proxys_error_and_retry_after(proxy: KickStub) -> None:
+    proxy.answer(json_answer(502, {"error": "upstream_unavailable", "error_description": "d"}, {"Retry-After": "7"}))
+    with pytest.raises(ProxyRefused) as refused:
+        ProxyApi(f"http://127.0.0.1:{proxy.port}", "c").revoke("t", "access_token")
+    assert refused.value == ProxyRefused(502, "upstream_unavailable", "d", "7")
+    assert proxy.received[0].path == "/v1/kick/revoke"
+
+
+def test_every_client_command_make_dev_prints_names_the_account_the_tokens_are_kept_under(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tokens are keyed by proxy URL and client id: a command without either would find none."""
+    from local.dev import banner
+
+    monkeypatch.setenv("KICK_TOKEN_URL", "https://id.kick.com/oauth/token")
+    printed = banner("http://127.0.0.1:3100", None, "my-kick-client", None)
+
+    commands = [line.split() for line in printed.splitlines() if "-m desktop_client" in line]
+    assert sorted(word for command in commands for word in command if word in ("login", "refresh", "logout")) == [
+        "login",
+        "logout",
+        "refresh",
+    ]
+    for command in commands:
+        assert command[command.index("--proxy-url") + 1] == "http://127.0.0.1:3100"
+        assert command[command.index("--client-id") + 1] == "my-kick-client"

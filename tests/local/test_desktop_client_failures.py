@@ -11,7 +11,6 @@ import re
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,10 @@ CLIENT_ID = "local-dev-client"
 RETRY_5 = {"Retry-After": "5"}
 SIGN_IN = "Sign in again: python -m desktop_client login"
 CLIENT_VARIABLES = ("KICK_PROXY_URL", "KICK_AUTHORIZE_URL", "KICK_CLIENT_ID", "KICK_REDIRECT_URI")
+
+
+def proxy_error(status: int, error: str, description: str = "x", headers: dict[str, str] | None = None) -> Answer:
+    return json_answer(status, {"error": error, "error_description": description}, headers)
 
 
 def client(*arguments: str, **variables: str) -> subprocess.CompletedProcess[str]:
@@ -56,11 +59,9 @@ def signed_in(token_file: Path, proxy_url: str, refresh_token: str = "stored-ref
 
 
 @pytest.fixture
-def proxy() -> Iterator[KickStub]:
+def proxy(kick: KickStub) -> KickStub:
     """A loopback server standing in for the proxy, answering what each test queues."""
-    stub = KickStub().start()
-    yield stub
-    stub.stop()
+    return kick
 
 
 def proxy_url(stub: KickStub) -> str:
@@ -76,7 +77,7 @@ def test_the_proxy_not_running_is_retry_later_with_the_fix(tmp_path: Path) -> No
 
     assert finished.returncode == EXIT_RETRY_LATER
     line = one_line_error(finished)
-    assert f"nothing answers at {url}/v1/kick/refresh: start the proxy (make dev)" in line
+    assert f"nothing answers at {url}/v1/kick/token: start the proxy (make dev)" in line
     assert "KICK_PROXY_URL" in line
     assert "LOCAL_API_PORT" in line
 
@@ -136,7 +137,9 @@ def test_bad_ports_and_urls_are_one_line_naming_the_option_or_variable(
     assert named in one_line_error(finished)
 
 
-@pytest.mark.parametrize("arguments", [["refresh", "--bogus"], ["sign-in"], ["login", "--timeout", "soon"], []])
+@pytest.mark.parametrize(
+    "arguments", [["refresh", "--bogus"], ["sign-in"], ["login", "--timeout", "soon"], ["logout", "--force"], []]
+)
 def test_usage_mistakes_exit_1_not_2_which_means_sign_in_again(arguments: list[str]) -> None:
     finished = client(*arguments)
 
@@ -154,32 +157,28 @@ def test_not_signed_in_is_sign_in_again(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("answer", "exit_code", "expected"),
     [
+        (proxy_error(400, "invalid_grant"), EXIT_SIGN_IN_AGAIN, "Sign in again: python -m desktop_client login"),
         (
-            json_answer(400, {"error": "invalid_grant", "error_description": "x"}),
-            EXIT_SIGN_IN_AGAIN,
-            "Sign in again: python -m desktop_client login",
-        ),
-        (
-            json_answer(
-                502, {"error": "upstream_unavailable", "error_description": "Kick failed"}, {"Retry-After": "5"}
-            ),
+            proxy_error(502, "upstream_unavailable", "Kick failed", RETRY_5),
             EXIT_RETRY_LATER,
             "the proxy answered 502 upstream_unavailable (Kick failed). Retry after 5 s",
         ),
-        (json_answer(504, {"error": "upstream_timeout", "error_description": "late"}), EXIT_RETRY_LATER, "Retry later"),
-        (json_answer(500, {"error": "server_error", "error_description": "x"}), EXIT_RETRY_LATER, "Retry later"),
+        (proxy_error(504, "upstream_timeout", "late"), EXIT_RETRY_LATER, "Retry later"),
+        (proxy_error(500, "server_error"), EXIT_RETRY_LATER, "Retry later"),
+        (proxy_error(429, "temporarily_unavailable", "slow down"), EXIT_RETRY_LATER, "Retry later"),
         (
-            json_answer(429, {"error": "temporarily_unavailable", "error_description": "slow down"}),
-            EXIT_RETRY_LATER,
-            "Retry later",
-        ),
-        (
-            json_answer(403, {"error": "invalid_request", "error_description": "Missing Authentication Token"}),
+            proxy_error(403, "invalid_request", "Missing Authentication Token"),
             EXIT_FAILED,
             "the proxy's base URL (deployed: with the stage",
         ),
         (html_answer(404, "<html>\n<body>Not Found</body>\n</html>"), EXIT_FAILED, "did not answer with a JSON object"),
-        (json_answer(400, {"error": "invalid_request", "error_description": "bad"}), EXIT_FAILED, "Fix the request"),
+        (proxy_error(400, "invalid_request", "bad"), EXIT_FAILED, "Fix the request"),
+        (
+            proxy_error(401, "invalid_client", "not this deployment's"),
+            EXIT_FAILED,
+            "Set --client-id or KICK_CLIENT_ID to the Kick client id the proxy at",
+        ),
+        (proxy_error(400, "unsupported_grant_type"), EXIT_FAILED, "Fix the request"),
     ],
 )
 def test_each_proxy_answer_is_one_line_with_its_exit_code(
@@ -203,7 +202,7 @@ def test_a_redirecting_proxy_is_not_followed_with_the_refresh_token(proxy: KickS
     with SilentServer() as elsewhere:
         token_file = tmp_path / "tokens.json"
         signed_in(token_file, proxy_url(proxy))
-        target = f"http://127.0.0.1:{elsewhere.port}/v1/kick/refresh"
+        target = f"http://127.0.0.1:{elsewhere.port}/v1/kick/token"
         proxy.answer(Answer(status=307, headers={"Location": target}))
 
         finished = client("--token-file", str(token_file), "--proxy-url", proxy_url(proxy), "refresh")
@@ -222,8 +221,15 @@ def test_a_successful_refresh_through_global_options_after_the_command(proxy: Ki
 
     assert finished.returncode == EXIT_OK, finished.stderr
     assert finished.stderr == ""
-    assert json.loads(proxy.received[0].body) == {"refresh_token": "stored-refresh-token"}
-    assert proxy.received[0].path == "/v1/kick/refresh"
+    (request,) = proxy.received
+    assert request.path == "/v1/kick/token"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert request.form_pairs == [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", "stored-refresh-token"),
+        ("client_id", CLIENT_ID),
+    ]
+    assert FileTokenStore(token_file, account(CLIENT_ID, proxy_url(proxy))).load() is not None
 
 
 # ------------------------------------------------------------- tokens stay with the proxy that issued them
@@ -304,3 +310,184 @@ def test_help_lists_every_environment_variable_the_client_reads() -> None:
     assert not missing
     for code in ("0  ok", "1  failed", "2  sign in again", "3  retry later"):
         assert code in shown.stdout
+    assert "logout revokes the refresh token, then the access token" in shown.stdout
+    assert "--forget-anyway" in client("logout", "--help").stdout
+
+
+# ------------------------------------------------------------- logout: revoke through the proxy, then forget
+
+REVOKED = json_answer(200, {})
+KICK_DOWN = proxy_error(502, "upstream_unavailable", "Kick failed", RETRY_5)
+KEEPS = "The tokens stay in file"
+FORGET_ANYWAY = "python -m desktop_client logout --forget-anyway forgets them without revoking"
+
+
+def logout(token_file: Path, url: str, *options: str) -> subprocess.CompletedProcess[str]:
+    return client("--token-file", str(token_file), "--proxy-url", url, "logout", *options)
+
+
+def stored_tokens(token_file: Path, url: str) -> StoredTokens | None:
+    return FileTokenStore(token_file, account(CLIENT_ID, url)).load()
+
+
+def test_logout_revokes_the_refresh_then_the_access_token_and_forgets_them(proxy: KickStub, tmp_path: Path) -> None:
+    token_file = tmp_path / "tokens.json"
+    signed_in(token_file, proxy_url(proxy))
+    proxy.answer(REVOKED)
+
+    finished = logout(token_file, proxy_url(proxy))
+
+    assert finished.returncode == EXIT_OK, finished.stderr
+    assert finished.stderr == ""
+    assert f"signed out: tokens revoked through {proxy_url(proxy)}; cleared file {token_file}" in finished.stdout
+    assert [(request.path, request.form_pairs) for request in proxy.received] == [
+        (
+            "/v1/kick/revoke",
+            [("token", "stored-refresh-token"), ("token_type_hint", "refresh_token"), ("client_id", CLIENT_ID)],
+        ),
+        (
+            "/v1/kick/revoke",
+            [("token", "stored-access-token"), ("token_type_hint", "access_token"), ("client_id", CLIENT_ID)],
+        ),
+    ]
+    assert {request.headers["Content-Type"] for request in proxy.received} == {"application/x-www-form-urlencoded"}
+    assert not token_file.exists()
+
+
+def test_logout_accepts_any_200_as_rfc_7009_says_whatever_its_body(proxy: KickStub, tmp_path: Path) -> None:
+    token_file = tmp_path / "tokens.json"
+    signed_in(token_file, proxy_url(proxy))
+    proxy.answer(Answer(status=200, body=b"OK", headers={"Content-Type": "text/plain"}))
+
+    assert logout(token_file, proxy_url(proxy)).returncode == EXIT_OK
+    assert stored_tokens(token_file, proxy_url(proxy)) is None
+
+
+def test_logout_without_a_refresh_token_revokes_the_access_token(proxy: KickStub, tmp_path: Path) -> None:
+    token_file = tmp_path / "tokens.json"
+    signed_in(token_file, proxy_url(proxy), refresh_token="")
+    proxy.answer(REVOKED)
+
+    assert logout(token_file, proxy_url(proxy)).returncode == EXIT_OK
+    assert [request.form["token_type_hint"] for request in proxy.received] == ["access_token"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "exit_code", "expected"),
+    [
+        (
+            [KICK_DOWN],
+            EXIT_RETRY_LATER,
+            "not signed out: the refresh token was not revoked: the proxy answered 502 upstream_unavailable"
+            " (Kick failed). Retry after 5 s.",
+        ),
+        (
+            [REVOKED, KICK_DOWN],
+            EXIT_RETRY_LATER,
+            "not signed out: the refresh token was revoked, the access token was not: the proxy answered 502",
+        ),
+        ([proxy_error(429, "temporarily_unavailable", "slow down")], EXIT_RETRY_LATER, "Retry later"),
+        (
+            [proxy_error(401, "invalid_client", "not this deployment's")],
+            EXIT_FAILED,
+            "Set --client-id or KICK_CLIENT_ID",
+        ),
+        # Revocation never means "sign in again" (RFC 7009: an unknown token is a 200).
+        ([proxy_error(400, "invalid_grant")], EXIT_FAILED, "Fix the request or the proxy's configuration"),
+        ([proxy_error(403, "invalid_request", "Missing Authentication Token")], EXIT_FAILED, "the proxy's base URL"),
+    ],
+)
+def test_logout_keeps_the_tokens_when_they_are_not_revoked(
+    answers: list[Answer], exit_code: int, expected: str, proxy: KickStub, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "tokens.json"
+    tokens = signed_in(token_file, proxy_url(proxy))
+    proxy.answer(*answers)
+
+    finished = logout(token_file, proxy_url(proxy))
+
+    assert finished.returncode == exit_code
+    line = one_line_error(finished)
+    assert expected in line
+    assert KEEPS in line
+    assert FORGET_ANYWAY in line
+    assert "stored-refresh-token" not in line
+    assert "stored-access-token" not in line
+    assert stored_tokens(token_file, proxy_url(proxy)) == tokens
+
+
+def test_logout_with_the_proxy_not_running_is_retry_later_and_keeps_the_tokens(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    token_file = tmp_path / "tokens.json"
+    tokens = signed_in(token_file, url)
+
+    finished = logout(token_file, url)
+
+    assert finished.returncode == EXIT_RETRY_LATER
+    line = one_line_error(finished)
+    assert f"the refresh token was not revoked: nothing answers at {url}/v1/kick/revoke: start the proxy" in line
+    assert FORGET_ANYWAY in line
+    assert stored_tokens(token_file, url) == tokens
+
+
+def test_logout_forget_anyway_forgets_unrevoked_tokens_and_says_so(proxy: KickStub, tmp_path: Path) -> None:
+    token_file = tmp_path / "tokens.json"
+    signed_in(token_file, proxy_url(proxy))
+    proxy.answer(KICK_DOWN)
+
+    finished = logout(token_file, proxy_url(proxy), "--forget-anyway")
+
+    assert finished.returncode == EXIT_OK, finished.stderr
+    assert finished.stderr == ""
+    assert "forgot the tokens without revoking them (the refresh token was not revoked: the proxy answered 502" in (
+        finished.stdout
+    )
+    assert "they stay valid at Kick until they expire" in finished.stdout
+    assert len(proxy.received) == 1
+    assert not token_file.exists()
+
+
+def test_logout_with_nothing_stored_is_already_signed_out_and_sends_nothing(proxy: KickStub, tmp_path: Path) -> None:
+    finished = logout(tmp_path / "none.json", proxy_url(proxy))
+
+    assert finished.returncode == EXIT_OK
+    assert f"not signed in at {proxy_url(proxy)} (client id {CLIENT_ID}): nothing to revoke or forget" in (
+        finished.stdout
+    )
+    assert proxy.connections == 0
+
+
+def test_logout_at_another_proxy_url_neither_sends_nor_forgets_this_proxys_tokens(
+    proxy: KickStub, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "tokens.json"
+    tokens = signed_in(token_file, proxy_url(proxy))
+    with SilentServer() as other:
+        finished = logout(token_file, f"http://127.0.0.1:{other.port}")
+
+        assert finished.returncode == EXIT_OK
+        assert other.accepted == 0
+    assert stored_tokens(token_file, proxy_url(proxy)) == tokens
+
+
+@pytest.mark.parametrize("forget_anyway", [False, True])
+def test_logout_never_sends_tokens_filed_under_one_proxy_but_issued_by_another(
+    forget_anyway: bool, proxy: KickStub, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "tokens.json"
+    issued_elsewhere = StoredTokens("a", "r", "Bearer", "", time.time(), "http://127.0.0.1:1")
+    FileTokenStore(token_file, account(CLIENT_ID, proxy_url(proxy))).save(issued_elsewhere)
+
+    finished = logout(token_file, proxy_url(proxy), *(["--forget-anyway"] if forget_anyway else []))
+
+    assert proxy.connections == 0
+    if forget_anyway:
+        assert finished.returncode == EXIT_OK
+        assert "forgot the tokens without revoking them (the stored tokens were issued through" in finished.stdout
+        assert stored_tokens(token_file, proxy_url(proxy)) is None
+    else:
+        assert finished.returncode == EXIT_FAILED
+        line = one_line_error(finished)
+        assert "not signed out: the stored tokens were issued through http://127.0.0.1:1, not" in line
+        assert FORGET_ANYWAY in line
+        assert stored_tokens(token_file, proxy_url(proxy)) == issued_elsewhere

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 
 import pytest
 
 from proxy.cold_start import collector_paused
-
-
-@pytest.fixture
-def collector_state() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    yield
-    gc.unfreeze()
-    if was_enabled:
-        gc.enable()
 
 
 @pytest.mark.usefixtures("collector_state")

@@ -73,10 +73,10 @@ def test_powertools_persistence_keeps_its_client_and_record_fields(monkeypatch: 
     record = DataRecord(idempotency_key="k", status="INPROGRESS", expiry_timestamp=1, in_progress_expiry_timestamp=2)
     assert (record.expiry_timestamp, record.in_progress_expiry_timestamp) == (1, 2)
 
-    from proxy.adapters.dynamodb import table_client
+    from proxy.adapters.dynamodb_connection import table_client
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    layer = DynamoDBPersistenceLayer(table_name="t", boto3_client=table_client("http://127.0.0.1:9"))
+    layer = DynamoDBPersistenceLayer(table_name="t", boto3_client=table_client(endpoint_url="http://127.0.0.1:9"))
     assert layer.client is not None  # tests and the store's checks read and replace it
 
 

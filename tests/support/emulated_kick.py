@@ -4,12 +4,15 @@ hands out codes the way a user's sign-in would."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from desktop_client.pkce import code_challenge, code_verifier
+from local.kick_emulator import EmulatorServer, start_emulator
 from local.kick_oauth import ClientApp, KickOAuthServer, Params
-from tests.support.proxy import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
+from tests.support.proxy import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, Proxy
 
 
 class CountingKick(KickOAuthServer):
@@ -41,3 +44,14 @@ class CountingKick(KickOAuthServer):
         )
         code = parse_qs(urlsplit(location).query)["code"][0]
         return {"code": code, "code_verifier": verifier, "redirect_uri": REDIRECT_URI}
+
+
+@contextmanager
+def kick_behind_proxy(proxy: Proxy, kick: KickOAuthServer) -> Iterator[EmulatorServer]:
+    """Serve `kick` through the emulator on a free loopback port, with the proxy's token URL pointing at it."""
+    server = start_emulator(kick, quiet=True)
+    proxy.set_env("KICK_TOKEN_URL", f"{server.base_url}/oauth/token")
+    try:
+        yield server
+    finally:
+        server.stop()

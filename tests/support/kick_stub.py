@@ -94,18 +94,9 @@ class KickStub:
         self._server.daemon_threads = True
         # A short poll interval: stop() waits for the serve loop to notice, once per test.
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/oauth/token"
-
-    @property
-    def revoke_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/oauth/revoke"
+        self.port = int(self._server.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}/oauth/token"
+        self.revoke_url = f"http://127.0.0.1:{self.port}/oauth/revoke"
 
     def answer(self, *answers: Answer) -> None:
         with self._lock:
@@ -118,6 +109,12 @@ class KickStub:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def __enter__(self) -> KickStub:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
     def close_idle_connections(self) -> None:
         """Close every kept-alive connection from the server side, as a peer's idle timeout would."""

@@ -79,16 +79,16 @@ class Proxy:
     def new_container(self, *, fresh_aws_session: bool = False) -> None:
         """Forget per-container state: the cached secret, the kept-alive connection, the DynamoDB client.
 
-        The container builds its Secrets Manager client again on first use, from the current
-        environment (endpoint variables included). By default that client comes from one boto3
-        session shared by the test process, which only spares the ~0.1-0.2 s of botocore session
+        The container builds its AWS clients again on first use, from the current environment
+        (endpoint variables included). By default they come from one boto3 session shared by the
+        test process, which only spares the ~0.1-0.2 s of botocore session
         set-up per test; `fresh_aws_session=True` makes it exactly what a new process would do.
         """
         from proxy import pipeline
-        from proxy.adapters.secrets_manager import ClientCredentialsReader
+        from proxy.adapters.aws_session import AwsSession
 
         session = None if fresh_aws_session else _shared_boto3_session()
-        container = pipeline.Container(credentials=ClientCredentialsReader(boto3_session=session))
+        container = pipeline.Container(aws=AwsSession(session))
         self.monkeypatch.setattr(pipeline, "container", container)
 
 

@@ -16,6 +16,7 @@ import contextlib
 import socket
 import threading
 from types import TracebackType
+from typing import Self
 
 
 def closed_port() -> int:
@@ -49,7 +50,7 @@ class _Listener:
         with self._lock:
             self._sockets.append(sock)
 
-    def start(self) -> _Listener:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -66,7 +67,7 @@ class _Listener:
             sock.close()
         self._thread.join(timeout=2)
 
-    def __enter__(self) -> _Listener:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -95,10 +96,6 @@ class SilentServer(_Listener):
     def serve(self, connection: socket.socket) -> None:
         return
 
-    def __enter__(self) -> SilentServer:
-        self.start()
-        return self
-
 
 class DripServer(_Listener):
     """Reads each request's head (unless told not to wait for one), then drips `answer` one byte
@@ -109,10 +106,6 @@ class DripServer(_Listener):
         self._answer = answer
         self._seconds_per_byte = seconds_per_byte
         self._after_request_head = after_request_head
-
-    def __enter__(self) -> DripServer:
-        self.start()
-        return self
 
     def serve(self, connection: socket.socket) -> None:
         threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
@@ -137,10 +130,6 @@ class CannedServer(_Listener):
     def __init__(self, answer: bytes) -> None:
         super().__init__()
         self._answer = answer
-
-    def __enter__(self) -> CannedServer:
-        self.start()
-        return self
 
     def serve(self, connection: socket.socket) -> None:
         threading.Thread(target=self._answer_each_request, args=(connection,), daemon=True).start()
@@ -181,10 +170,6 @@ class TcpForwarder(_Listener):
     def __init__(self, target_port: int, port: int = 0) -> None:
         super().__init__(port)
         self._target_port = target_port
-
-    def __enter__(self) -> TcpForwarder:
-        self.start()
-        return self
 
     def serve(self, connection: socket.socket) -> None:
         try:

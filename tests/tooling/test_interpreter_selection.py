@@ -71,10 +71,9 @@ def run(command: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess
 
 
 def test_a_too_old_python_stops_make_at_once_with_one_line_and_installs_nothing(
-    tmp_path: Path, bare_path: Path
+    tmp_path: Path, bare_path: Path, venv: Path
 ) -> None:
     old = fake_python(tmp_path / "py310" / "python3", "3.10.12")
-    venv = tmp_path / "venv"
 
     started = time.monotonic()
     finished = run(["make", "install", f"PYTHON={old}", f"VENV={venv}"], environment(tmp_path, bare_path))
@@ -90,10 +89,9 @@ def test_a_too_old_python_stops_make_at_once_with_one_line_and_installs_nothing(
 
 
 def test_with_only_a_too_old_python3_on_path_make_says_what_it_found_and_what_to_install(
-    tmp_path: Path, bare_path: Path
+    tmp_path: Path, bare_path: Path, venv: Path
 ) -> None:
     fake_python(bare_path / "python3", "3.10.12")
-    venv = tmp_path / "venv"
 
     finished = run(["make", "test", f"VENV={venv}"], environment(tmp_path, bare_path))
 
@@ -155,8 +153,21 @@ def test_pyenv_versions_count_as_installed_for_a_named_python_and_the_newest_pat
     assert "python3.12 is not a Python interpreter here (not on PATH, not in" in missing.stderr
 
 
-def ensure(venv: Path, requirements: Path, python: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return run([str(ENSURE_VENV), str(venv), str(requirements), str(python)], env)
+def ensure(
+    venv: Path, requirements: Path, python: Path | None, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run ensure-venv as make does: with the interpreter named by PYTHON=, or None when none was named."""
+    return run([str(ENSURE_VENV), str(venv), str(requirements), "" if python is None else str(python)], env)
+
+
+def assert_rebuilt(rebuilt: subprocess.CompletedProcess[str], built_by: str, rebuilt_with: str) -> None:
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"was built by {built_by}: rebuilding it with {rebuilt_with}" in rebuilt.stdout
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    return tmp_path / "venv"
 
 
 @pytest.fixture
@@ -167,9 +178,10 @@ def requirements(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_venv_is_built_once_and_then_left_alone(tmp_path: Path, bare_path: Path, requirements: Path) -> None:
+def test_a_venv_is_built_once_and_then_left_alone(
+    tmp_path: Path, bare_path: Path, requirements: Path, venv: Path
+) -> None:
     python = fake_python(tmp_path / "a" / "python3.12", "3.12.3")
-    venv = tmp_path / "venv"
     env = environment(tmp_path, bare_path)
 
     built = ensure(venv, requirements, python, env)
@@ -184,11 +196,10 @@ def test_a_venv_is_built_once_and_then_left_alone(tmp_path: Path, bare_path: Pat
 
 
 def test_a_venv_built_by_another_interpreter_is_rebuilt_keeping_the_tool_venvs(
-    tmp_path: Path, bare_path: Path, requirements: Path
+    tmp_path: Path, bare_path: Path, requirements: Path, venv: Path
 ) -> None:
     first = fake_python(tmp_path / "a" / "python3.12", "3.12.3")
     second = fake_python(tmp_path / "b" / "python3.13", "3.13.1")
-    venv = tmp_path / "venv"
     env = environment(tmp_path, bare_path)
     assert ensure(venv, requirements, first, env).returncode == 0
     (venv / "lib-of-3.12").write_text("")
@@ -196,16 +207,16 @@ def test_a_venv_built_by_another_interpreter_is_rebuilt_keeping_the_tool_venvs(
 
     rebuilt = ensure(venv, requirements, second, env)
 
-    assert rebuilt.returncode == 0, rebuilt.stderr
-    assert f"was built by {first} 3.12.3: rebuilding it with {second} (3.13.1)" in rebuilt.stdout
+    assert_rebuilt(rebuilt, f"{first} 3.12.3", f"{second} (3.13.1)")
     assert (venv / "made-by").read_text().strip() == str(second)
     assert not (venv / "lib-of-3.12").exists()
     assert (venv / "tools" / "sam").is_dir()
 
 
-def test_a_half_installed_venv_is_rebuilt_not_reused(tmp_path: Path, bare_path: Path, requirements: Path) -> None:
+def test_a_half_installed_venv_is_rebuilt_not_reused(
+    tmp_path: Path, bare_path: Path, requirements: Path, venv: Path
+) -> None:
     python = fake_python(tmp_path / "a" / "python3.12", "3.12.3")
-    venv = tmp_path / "venv"
     env = environment(tmp_path, bare_path)
 
     failed = ensure(venv, requirements, python, {**env, "FAIL_PIP": "1"})
@@ -221,10 +232,9 @@ def test_a_half_installed_venv_is_rebuilt_not_reused(tmp_path: Path, bare_path: 
 
 
 def test_changed_requirements_are_installed_into_the_same_venv(
-    tmp_path: Path, bare_path: Path, requirements: Path
+    tmp_path: Path, bare_path: Path, requirements: Path, venv: Path
 ) -> None:
     python = fake_python(tmp_path / "a" / "python3.12", "3.12.3")
-    venv = tmp_path / "venv"
     env = environment(tmp_path, bare_path)
     assert ensure(venv, requirements, python, env).returncode == 0
     (venv / "kept").write_text("")
@@ -246,34 +256,29 @@ def test_make_help_lists_every_target() -> None:
 
 
 def test_without_python_named_a_venv_keeps_its_interpreter_while_it_runs_and_is_supported(
-    tmp_path: Path, bare_path: Path, requirements: Path
+    tmp_path: Path, bare_path: Path, requirements: Path, venv: Path
 ) -> None:
     chosen = fake_python(tmp_path / "a" / "python3.13", "3.13.1")
     found = fake_python(bare_path / "python3", "3.11.9")
-    venv = tmp_path / "venv"
     env = environment(tmp_path, bare_path)
     assert ensure(venv, requirements, chosen, env).returncode == 0  # make test PYTHON=.../python3.13
 
-    kept = run([str(ENSURE_VENV), str(venv), str(requirements), ""], env)  # then plain make test
+    kept = ensure(venv, requirements, None, env)  # then plain make test
     assert (kept.returncode, kept.stdout) == (0, "")
     assert (venv / "made-by").read_text().strip() == str(chosen)
 
     chosen.unlink()  # that interpreter is gone: the one make finds now builds it again
-    rebuilt = run([str(ENSURE_VENV), str(venv), str(requirements), ""], env)
-    assert rebuilt.returncode == 0, rebuilt.stderr
-    assert f"was built by {chosen} 3.13.1: rebuilding it with {found} (3.11.9)" in rebuilt.stdout
+    assert_rebuilt(ensure(venv, requirements, None, env), f"{chosen} 3.13.1", f"{found} (3.11.9)")
 
 
 def test_without_python_named_a_venv_of_an_unsupported_python_is_rebuilt(
-    tmp_path: Path, bare_path: Path, requirements: Path
+    tmp_path: Path, bare_path: Path, requirements: Path, venv: Path
 ) -> None:
     old = fake_python(tmp_path / "old" / "python3.10", "3.10.12")
     found = fake_python(bare_path / "python3", "3.12.3")
-    venv = tmp_path / "venv"
     venv.mkdir()
     (venv / ".installed").write_text(f"interpreter {old} 3.10.12\nrequirements 1 2\n")
 
-    rebuilt = run([str(ENSURE_VENV), str(venv), str(requirements), ""], environment(tmp_path, bare_path))
+    rebuilt = ensure(venv, requirements, None, environment(tmp_path, bare_path))
 
-    assert rebuilt.returncode == 0, rebuilt.stderr
-    assert f"was built by {old} 3.10.12: rebuilding it with {found} (3.12.3)" in rebuilt.stdout
+    assert_rebuilt(rebuilt, f"{old} 3.10.12", f"{found} (3.12.3)")

@@ -6,7 +6,6 @@ Imported only when REPLAY_TABLE_NAME is set: Powertools Idempotency, boto3's Dyn
 
 from __future__ import annotations
 
-import json
 import math
 import queue
 import threading
@@ -15,7 +14,6 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
-import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
 from aws_lambda_powertools.utilities.idempotency.exceptions import BaseError as IdempotencyError
@@ -23,21 +21,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
 from core.replay_crypto import ReplayKeys, UnreadableRecord, seal, unseal
 
-# One attempt: a put that timed out may still have landed, and a retry would then find our own
-# in-progress record and wait for itself. botocore's timeouts bound each socket operation; CALL_SECONDS
-# bounds each whole call (_BoundedCalls), within the request's budget.
-CONNECT_TIMEOUT_SECONDS = 0.5
-READ_TIMEOUT_SECONDS = 0.5
-CALL_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
-BOTO_CONFIG = Config(
-    connect_timeout=CONNECT_TIMEOUT_SECONDS,
-    read_timeout=READ_TIMEOUT_SECONDS,
-    retries={"total_max_attempts": 1, "mode": "standard"},
-)
 FIRST_POLL_SECONDS = 0.05
 MAX_POLL_SECONDS = 0.4
 # An in-progress record outlives its owner's deadline by this much, so a slow final write is not
@@ -59,10 +45,6 @@ class StoreTimeout(Exception):
 
 class StoreBusy(Exception):
     """The container's previous DynamoDB call, abandoned at its deadline, has still not finished."""
-
-
-class UnexpectedAnswer(Exception):
-    """DynamoDB answered 200 with something it never sends (not a JSON object): a failure, not a success."""
 
 
 T = TypeVar("T")
@@ -126,41 +108,23 @@ class _BoundedCalls:
                 job.done.set()
 
 
-def _refuse_unexpected_answers(http_response: Any, **_: Any) -> None:
-    """botocore reads a 200 whose body is not JSON as an empty result: for Powertools, a put that landed."""
-    if http_response.status_code != 200:
-        return
-    try:
-        document = json.loads(http_response.content)
-    except (ValueError, UnicodeDecodeError):
-        document = None
-    if not isinstance(document, dict):
-        raise UnexpectedAnswer("DynamoDB answered 200 with something other than a JSON object")
-
-
-def table_client(endpoint_url: str | None = None) -> Any:
-    """A DynamoDB client for the replay table: one attempt, short timeouts, unexpected answers refused."""
-    client = boto3.session.Session().client("dynamodb", config=BOTO_CONFIG, endpoint_url=endpoint_url)
-    client.meta.events.register("after-call.dynamodb", _refuse_unexpected_answers)
-    return client
-
-
 class _KeyedDynamoDBPersistence(DynamoDBPersistenceLayer):
     """Powertools' table layout (id, expiration, status, data), with the caller's HMAC as the id.
 
-    Every table call goes through `_calls`, each bounded by CALL_SECONDS and by `finish_by`, the
+    Every table call goes through `_calls`, each bounded by `call_seconds` and by `finish_by`, the
     current request's: one request at a time per container, as Lambda runs them (threads sharing one
     container would find the worker busy and be served without the window).
     """
 
     finish_by = math.inf
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, call_seconds: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._calls = _BoundedCalls()
+        self._call_seconds = call_seconds
 
     def _bounded(self, call: Callable[[], T]) -> T:
-        return self._calls.run(call, min(self.finish_by, time.monotonic() + CALL_SECONDS))
+        return self._calls.run(call, min(self.finish_by, time.monotonic() + self._call_seconds))
 
     def _get_record(self, idempotency_key: str) -> DataRecord:
         return self._bounded(lambda: super(_KeyedDynamoDBPersistence, self)._get_record(idempotency_key))
@@ -216,8 +180,12 @@ def _invoke(call_kick: Callable[[], str]) -> str:
 class ReplayStore:
     """One per container: a DynamoDB client and Powertools persistence layer for one table and window."""
 
-    def __init__(self, table_name: str, window_seconds: int) -> None:
-        self._persistence = _KeyedDynamoDBPersistence(table_name=table_name, boto3_client=table_client())
+    def __init__(self, table_name: str, window_seconds: int, client: Any, call_seconds: float) -> None:
+        """`client`: adapters.dynamodb_connection's table_client(); each call is bounded by `call_seconds`."""
+        self._call_seconds = call_seconds
+        self._persistence = _KeyedDynamoDBPersistence(
+            table_name=table_name, boto3_client=client, call_seconds=call_seconds
+        )
         self._window_seconds = window_seconds
 
     def answer(self, keys: ReplayKeys, call_kick: Callable[[], str], finish_by: float) -> str:
@@ -243,7 +211,7 @@ class ReplayStore:
                 body = handler.handle()
             except IdempotencyAlreadyInProgressError:
                 # Room for the next put and, should it make us the owner, the final write or delete.
-                if time.monotonic() + delay + 2 * CALL_SECONDS > finish_by:
+                if time.monotonic() + delay + 2 * self._call_seconds > finish_by:
                     raise StillInProgress from None
                 time.sleep(delay)
                 delay, waited = min(delay * 2, MAX_POLL_SECONDS), True

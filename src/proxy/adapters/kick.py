@@ -12,8 +12,9 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -39,11 +40,15 @@ class KickAnswer:
 
 
 class _Deadline:
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, preconnecting: bool = False) -> None:
         self.at = time.monotonic() + seconds
         self.expired = False
+        # A preconnect's socket is watched from its creation, so that shutting it down aborts even
+        # its connect(): see _Preconnect.
+        self.preconnecting = preconnecting
         self._connections: list[HTTPConnection] = []
         self._sockets: list[socket.socket] = []
+        self._duplicates: list[socket.socket] = []  # ours: closed when the deadline is left
         self._lock = threading.Lock()
 
     def watch(self, connection: HTTPConnection) -> None:
@@ -53,6 +58,15 @@ class _Deadline:
     def watch_socket(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.append(sock)
+
+    def watch_new_socket(self, sock: socket.socket) -> None:
+        """Watch a socket about to connect, through a duplicate of its descriptor: TLS takes the socket's
+        own descriptor over (detaching it) during the handshake, the duplicate still reaches the socket.
+        Refused once expired (an unconnected socket ignores shutdown)."""
+        with self._lock:
+            if self.expired:
+                raise OSError("the deadline has passed")
+            self._duplicates.append(sock.dup())
 
     def __enter__(self) -> _Deadline:
         _current.deadline = self
@@ -65,12 +79,15 @@ class _Deadline:
         with self._lock:
             self._connections.clear()
             self._sockets.clear()
+            for duplicate in self._duplicates:
+                duplicate.close()
+            self._duplicates.clear()
 
     def expire(self) -> None:
         with self._lock:
             self.expired = True
             live = [connection.sock for connection in self._connections if connection.sock is not None]
-            for sock in [*live, *self._sockets]:
+            for sock in [*live, *self._sockets, *self._duplicates]:
                 with contextlib.suppress(OSError):
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
@@ -125,6 +142,14 @@ def _watched(connection_class: type[HTTPConnection]) -> type[HTTPConnection]:
                 deadline.watch(self)
             super().request(*args, **kwargs)
 
+        def _new_conn(self) -> socket.socket:
+            deadline: _Deadline | None = getattr(_current, "deadline", None)
+            if deadline is None or not deadline.preconnecting:
+                return super()._new_conn()  # type: ignore[no-any-return]
+            return _open_watched_socket(
+                (self._dns_host, self.port), self.timeout, self.socket_options or (), deadline.watch_new_socket
+            )
+
         def getresponse(self, *args: Any, **kwargs: Any) -> Any:
             # An answer that closes the connection (HTTP/1.0, "Connection: close") takes the socket
             # with it and the connection forgets it: the deadline must hold on to it itself.
@@ -150,6 +175,97 @@ class _DeadlineAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
+def _open_watched_socket(
+    address: tuple[str, int], timeout: Any, options: Sequence[tuple[int, int, int | bytes]], watch: Callable[..., None]
+) -> socket.socket:
+    """urllib3's create_connection, but each socket is handed to `watch` before its connect() starts."""
+    last_error: OSError | None = None
+    host, port = address
+    for family, kind, proto, _, target in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        try:
+            watch(sock)
+            for option in options:
+                sock.setsockopt(*option)
+            if isinstance(timeout, int | float):
+                sock.settimeout(timeout)
+            sock.connect(target)
+        except OSError as error:
+            last_error = error
+            sock.close()
+            continue
+        return sock
+    raise last_error or OSError("no address to connect to")
+
+
+class _Preconnect:
+    """Opens the connection a POST will use, in a background thread, within `seconds`; sends nothing on it.
+
+    The connection comes from the pool the POST will draw from (same scheme, host, port and TLS
+    settings), is connected exactly as urllib3 would connect it (TLS verified), and is put back into
+    that pool. Its deadline is armed on the watchdog like a call's: at `seconds`, or on cancel(), the
+    socket is shut down, which aborts a connect() or TLS handshake at once. (A DNS lookup cannot be
+    aborted; the resolver's own timeouts bound it, as they bound the POST's.)
+    """
+
+    def __init__(self, pool: HTTPConnectionPool, seconds: float, connected: Callable[[], None]) -> None:
+        self._pool = pool
+        self._seconds = seconds
+        self._connected = connected
+        self._deadline = _Deadline(seconds, preconnecting=True)
+        self.succeeded = False
+        self._thread = threading.Thread(target=self._run, name="kick-preconnect", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        with self._deadline:
+            try:
+                # urllib3 has no public "open a pooled connection": its own urlopen() uses _get_conn and _put_conn.
+                connection = self._pool._get_conn()
+            except Exception:  # a closed pool: the POST connects the plain way
+                return
+            try:
+                connection.timeout = self._seconds
+                self._deadline.watch(cast("HTTPConnection", connection))
+                connection.connect()
+            except Exception:
+                connection.close()
+                self._pool._put_conn(None)  # gives the slot back, as urllib3 does
+                return
+            if self._deadline.expired:
+                connection.close()
+                self._pool._put_conn(None)
+                return
+            self._connected()
+            self.succeeded = True
+            self._pool._put_conn(connection)
+
+    @property
+    def ran_out_of_time(self) -> bool:
+        """Its deadline (the call's whole allowance when it started) passed before Kick completed the handshake."""
+        return self._deadline.expired and not self.succeeded
+
+    def wait(self, seconds: float) -> bool:
+        """True when the preconnect is over (whether it succeeded or not) within `seconds`."""
+        self._thread.join(max(0.0, seconds))
+        return not self._thread.is_alive()
+
+    def cancel(self) -> None:
+        """Shut its socket down if it is still connecting, and wait for the thread to end.
+
+        Expired again until the thread ends: a socket it created just as the first expiry ran would
+        otherwise go on to connect (the deadline refuses sockets created after it).
+        """
+        until = time.monotonic() + _CANCEL_JOIN_SECONDS
+        while self._thread.is_alive() and time.monotonic() < until:
+            self._deadline.expire()
+            self._thread.join(0.02)
+
+
+# After a shutdown the thread's connect or handshake fails at once; this only guards against a DNS lookup.
+_CANCEL_JOIN_SECONDS = 1.0
+
+
 class KickClient:
     """One keep-alive session per container; never redirects, never retries a POST."""
 
@@ -159,7 +275,60 @@ class KickClient:
         adapter = _DeadlineAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
-        self._last_used = 0.0
+        self._last_used = float("-inf")
+        self._preconnect: _Preconnect | None = None
+
+    @property
+    def preconnect_pending(self) -> bool:
+        return self._preconnect is not None
+
+    def preconnect(self, url: str, seconds: float) -> None:
+        """Start opening (TCP, TLS) the connection a POST to `url` will take, for a request to overlap the
+        handshake with its other waits. Best effort and bounded by `seconds`: post_form waits for it within
+        its own deadline and otherwise connects the plain way. Nothing is sent on it, so nothing (the secret
+        least of all) can go anywhere but `url`, which post_form then requests without following redirects.
+        Does nothing while a kept-alive connection is fresh or another preconnect is pending.
+        """
+        now = time.monotonic()
+        if self._preconnect is not None or now - self._last_used <= MAX_IDLE_SECONDS:
+            return
+        self._session.close()  # the idle rule of post_form, applied now: a stale connection goes
+        try:
+            pool = self._pool_for(url)
+        except Exception:  # an unusable URL: the POST reports it the plain way
+            return
+        self._preconnect = _Preconnect(pool, seconds, self._connected)
+
+    def cancel_preconnect(self) -> None:
+        """End a pending preconnect the request did not use; a completed one stays pooled (MAX_IDLE applies)."""
+        preconnect, self._preconnect = self._preconnect, None
+        if preconnect is not None:
+            preconnect.cancel()
+
+    def _connected(self) -> None:
+        self._last_used = time.monotonic()
+
+    def _pool_for(self, url: str) -> HTTPConnectionPool:
+        """The pool session.post(url) would use: same adapter, same TLS verification, no proxies."""
+        request = requests.Request("POST", url).prepare()
+        adapter = self._session.get_adapter(url)
+        assert isinstance(adapter, HTTPAdapter)
+        verify = self._session.verify
+        pool = adapter.get_connection_with_tls_context(request, verify, proxies={}, cert=None)
+        adapter.cert_verify(pool, url, verify, None)  # type: ignore[no-untyped-call]
+        assert isinstance(pool, HTTPConnectionPool)
+        return pool
+
+    def _settle_preconnect(self, seconds: float) -> bool:
+        """Wait (at most `seconds`) for a pending preconnect; False when Kick's handshake took all that time."""
+        preconnect = self._preconnect
+        if preconnect is None:
+            return True
+        if preconnect.wait(seconds):
+            self._preconnect = None
+            return not preconnect.ran_out_of_time
+        self.cancel_preconnect()
+        return False
 
     def post_form(self, url: str, form: str, deadline_seconds: float) -> KickAnswer:
         """The token request: the form in the body."""
@@ -174,6 +343,11 @@ class KickClient:
 
     def _post(self, url: str, form: str | None, accept: str, deadline_seconds: float) -> KickAnswer:
         started = time.monotonic()
+        if not self._settle_preconnect(deadline_seconds):
+            raise upstream_timeout()
+        deadline_seconds -= time.monotonic() - started
+        if deadline_seconds <= 0:
+            raise upstream_timeout()
         if started - self._last_used > MAX_IDLE_SECONDS:
             self._session.close()
         self._last_used = started

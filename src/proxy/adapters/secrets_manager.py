@@ -63,6 +63,10 @@ class ClientCredentialsReader:
     def provider_created(self) -> bool:
         return self._provider is not None
 
+    def prepare(self) -> None:
+        """Create the client now (a cold request does, before starting its background warm-up)."""
+        self._secrets_provider()
+
     def read(self, secret_id: str) -> ClientCredentials:
         fresh = self._fresh.get(secret_id)
         if fresh is not None and self._clock() < fresh[0]:

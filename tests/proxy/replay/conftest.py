@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.support.aws import MotoServer, create_replay_table
+from tests.support.aws import MotoServer
 from tests.support.kick_stub import KickStub
 from tests.support.proxy import Proxy, start_proxy
 
@@ -20,13 +19,6 @@ def new_container(proxy: Proxy) -> None:
 def scan(moto: MotoServer, table: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = moto.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
     return items
-
-
-@pytest.fixture
-def replay_table(moto_server: MotoServer) -> Iterator[str]:
-    name = create_replay_table(moto_server)
-    yield name
-    moto_server.client("dynamodb").delete_table(TableName=name)
 
 
 @pytest.fixture

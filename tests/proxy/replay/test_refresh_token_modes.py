@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from local.kick_emulator import EmulatorServer, start_emulator
+from local.kick_emulator import EmulatorServer
 from local.kick_oauth import REFRESH_TOKEN_MODES
 from tests.proxy.replay.conftest import new_container
-from tests.support.emulated_kick import CountingKick
+from tests.support.emulated_kick import CountingKick, kick_behind_proxy
 from tests.support.events import json_event
 from tests.support.proxy import Invocation, Proxy
 
@@ -39,12 +39,8 @@ class Emulated:
 @pytest.fixture(params=REFRESH_TOKEN_MODES)
 def emulated(request: pytest.FixtureRequest, proxy: Proxy) -> Iterator[Emulated]:
     kick = CountingKick(request.param)
-    server = start_emulator(kick, quiet=True)
-    proxy.set_env("KICK_TOKEN_URL", f"{server.base_url}/oauth/token")
-    try:
+    with kick_behind_proxy(proxy, kick) as server:
         yield Emulated(proxy, kick, server)
-    finally:
-        server.stop()
 
 
 def test_a_retried_exchange_gets_the_identical_answer_from_another_container(emulated: Emulated) -> None:

@@ -133,10 +133,10 @@ class _Routed:
 
 def _route(proxy: Proxy, replay_table: str, url: str, operations: set[str], after: int = 0) -> _Routed:
     from proxy import pipeline
-    from proxy.adapters import dynamodb
+    from proxy.adapters import dynamodb_connection
 
     store = pipeline.container.replay._store_for(replay_table, 60)
-    failing = dynamodb.table_client(endpoint_url=url)
+    failing = dynamodb_connection.table_client(endpoint_url=url)
     routed = _Routed(store._persistence.client, failing, operations, after)
     proxy.monkeypatch.setattr(store._persistence, "client", routed)
     return routed
