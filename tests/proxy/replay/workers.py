@@ -70,7 +70,9 @@ def _give_moto_time() -> None:
     are tested in test_store_failures.py."""
     from botocore.config import Config
 
-    from proxy.adapters import dynamodb
+    from proxy.adapters import dynamodb_connection
 
-    dynamodb.BOTO_CONFIG = dynamodb.BOTO_CONFIG.merge(Config(connect_timeout=1.25, read_timeout=1.25))
-    dynamodb.CALL_SECONDS = 2.5  # a duplicate still waits about 6 s of the 11.5 s budget
+    dynamodb_connection.BOTO_CONFIG = dynamodb_connection.BOTO_CONFIG.merge(
+        Config(connect_timeout=1.25, read_timeout=1.25)
+    )
+    dynamodb_connection.CALL_SECONDS = 2.5  # a duplicate still waits about 6 s of the 11.5 s budget
