@@ -20,7 +20,7 @@ from desktop_client.token_store import FileTokenStore, account
 from desktop_client.tokens import StoredTokens
 from tests.support.kick_stub import Answer, KickStub, html_answer, json_answer, token_answer
 from tests.support.processes import run_module
-from tests.support.sockets import SilentServer, closed_port
+from tests.support.sockets import SilentServer, closed_port, closed_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "local-dev-client"
@@ -83,8 +83,9 @@ def test_the_proxy_not_running_is_retry_later_with_the_fix(tmp_path: Path) -> No
 
 
 def test_the_emulator_not_running_names_the_authorize_url_and_its_port_variable(tmp_path: Path) -> None:
-    authorize = f"http://127.0.0.1:{closed_port()}/oauth/authorize"
-    redirect_uri = f"http://127.0.0.1:{closed_port()}/callback"
+    emulator_port, callback_port = closed_ports(2)  # one port twice: the client would be its own emulator
+    authorize = f"http://127.0.0.1:{emulator_port}/oauth/authorize"
+    redirect_uri = f"http://127.0.0.1:{callback_port}/callback"
 
     line = failed_login(tmp_path, "--authorize-url", authorize, "--redirect-uri", redirect_uri)
 

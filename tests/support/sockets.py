@@ -21,9 +21,21 @@ from typing import Self
 
 def closed_port() -> int:
     """A free loopback port: bound once to learn it, then closed, so connecting to it is refused."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    [port] = closed_ports(1)
+    return port
+
+
+def closed_ports(count: int) -> list[int]:
+    """`count` different free loopback ports: bound together, so the kernel cannot hand one out twice as it
+    may for two closed_port() calls in a row."""
+    probes = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 class _Listener:
