@@ -77,9 +77,7 @@ def token_body(status: int, headers: Mapping[str, str], body: bytes, now: float)
         raise client_refused()
 
     document = json_object(body)
-    if status == 403 and (document is None or not names_an_rfc_error(document)):
-        # #148: Cloudflare answers datacenter addresses, Lambda's among them, with a block or challenge page.
-        raise upstream_blocked(retry_after(headers, now))
+    refuse_blocked(status, headers, document, now)
     if status == 400 and not body.strip():
         # #156: Kick answered valid requests with an empty 400 for days: not a verdict on the grant.
         raise upstream_unavailable("Kick answered 400 with an empty body; retry later")
@@ -114,6 +112,15 @@ def refuse_unavailable(status: int, headers: Mapping[str, str], now: float, endp
     if status == 404:
         # #421: every OAuth path answered 404 for days during an outage, whatever the request.
         raise upstream_unavailable(f"Kick's {endpoint} endpoint answered 404; retry later", retry_after(headers, now))
+
+
+def refuse_blocked(status: int, headers: Mapping[str, str], document: Mapping[str, object] | None, now: float) -> None:
+    """A 403 that is not an RFC 6749 error: Kick's bot protection refused the proxy's address (502, upstream_blocked).
+
+    #148: Cloudflare answers datacenter addresses, Lambda's among them, with a block or challenge page.
+    """
+    if status == 403 and (document is None or not names_an_rfc_error(document)):
+        raise upstream_blocked(retry_after(headers, now))
 
 
 def names_an_rfc_error(document: Mapping[str, object]) -> bool:

@@ -15,12 +15,11 @@ from core.errors import (
     ProxyError,
     bad_request,
     server_error,
-    upstream_blocked,
     upstream_unavailable,
 )
 from core.grants import required_string
 from core.http_headers import header
-from core.kick_answer import KickResult, json_object, names_an_rfc_error, refuse_unavailable, retry_after
+from core.kick_answer import KickResult, json_object, refuse_blocked, refuse_unavailable
 from core.request_body import Duplicate, Fields
 
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
@@ -78,9 +77,7 @@ def revocation_outcome(status: int, headers: Mapping[str, str], body: bytes, now
     """REVOKED or TOKEN_UNKNOWN, or raise the ProxyError the contract maps the answer to."""
     refuse_unavailable(status, headers, now, "revocation")
     document = json_object(body)
-    if status == 403 and (document is None or not names_an_rfc_error(document)):
-        # Cloudflare's block or challenge page for datacenter addresses, as on the token endpoint.
-        raise upstream_blocked(retry_after(headers, now))
+    refuse_blocked(status, headers, document, now)
     if _is_html(headers, body):
         raise upstream_unavailable("Kick answered with a web page instead of a revocation; retry later")
     if 200 <= status < 300:
