@@ -59,7 +59,7 @@ class Container:
     served: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
-        self.credentials = ClientCredentialsReader(boto3_session=self.aws)
+        self.credentials = ClientCredentialsReader(self.aws)
         self.replay = ReplayWindow(logger, metrics, self.aws)
         self.warmup = Warmup(self)
 

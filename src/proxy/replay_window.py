@@ -39,7 +39,7 @@ class Reply:
 
 
 class _NotKept(Exception):
-    """Raised to the store for an answer that is not tokens: Powertools then removes the in-progress record."""
+    """Raised to the store for an answer that is not tokens: the store then removes the in-progress record."""
 
 
 class _Attempt:
@@ -98,7 +98,8 @@ class ReplayWindow:
             warm_up(client, settings.replay_table_name)
 
     def load(self) -> None:
-        """Import the window's modules ahead of answer(), in the background, while connect() waits on DynamoDB."""
+        """Import the window's modules (`cryptography` among them) ahead of answer(), in the background, while
+        connect() waits on DynamoDB."""
         import proxy.adapters.dynamodb  # noqa: F401
 
     def _await_warm_up(self, bound: float) -> None:
@@ -126,7 +127,7 @@ class ReplayWindow:
         if not settings.replay_table_name:
             return Reply("off", call_kick(0.0))
 
-        # Powertools Idempotency customised (adapters.dynamodb): its handler, an HMAC-keyed layer, a sealing serializer.
+        # The table's calls (adapters.dynamodb), with HMAC-keyed record ids and sealed answers (core.replay_crypto).
         from core.replay_crypto import replay_keys
         from proxy.adapters import dynamodb
         from proxy.adapters.dynamodb_connection import CALL_SECONDS

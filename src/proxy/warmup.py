@@ -8,7 +8,7 @@ is known to be valid (docs/performance.md has the timeline and the figures):
 - `KickClient.preconnect`: Kick's connection, opened in its own thread, nothing sent on it;
 - `ReplayWindow.connect` (window on): its DynamoDB client, from the container's one AWS session, and
   its connection (a read of no record), in another thread;
-- `ReplayWindow.load` (window on): the window's modules (Powertools Idempotency, `cryptography`),
+- `ReplayWindow.load` (window on): the window's modules (its DynamoDB store, `cryptography`),
   imported in a third thread while the second waits on DynamoDB.
 
 Every step is best effort and bounded by the request's deadline: the request uses what is ready when

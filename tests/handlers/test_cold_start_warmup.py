@@ -198,16 +198,9 @@ def test_the_warm_up_writes_nothing_and_the_window_keeps_the_answer(
 def test_every_aws_client_of_a_container_comes_from_one_session(
     windowed: Proxy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import boto3
+    from tests.support.aws import count_botocore_sessions
 
-    sessions: list[object] = []
-    original = boto3.session.Session.__init__
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
-        sessions.append(self)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(boto3.session.Session, "__init__", counting)
+    sessions = count_botocore_sessions(monkeypatch)
     windowed.new_container(fresh_aws_session=True)
 
     answer, _ = cold_exchange(windowed)

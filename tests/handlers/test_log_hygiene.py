@@ -219,12 +219,16 @@ def core_raises(run: Run) -> None:
 
 
 def secret_read_raises(run: Run) -> None:
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from botocore.client import BaseClient
 
-    def get(self: object, name: str, **options: object) -> object:
-        raise RuntimeError(f"{Canary.EXCEPTION} secret {Canary.CLIENT_SECRET} for {name}")
+    make_api_call = BaseClient._make_api_call
 
-    run.monkeypatch.setattr(SecretsProvider, "get", get)
+    def raising(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        if operation_name == "GetSecretValue":
+            raise RuntimeError(f"{Canary.EXCEPTION} secret {Canary.CLIENT_SECRET} for {api_params['SecretId']}")
+        return make_api_call(self, operation_name, api_params)
+
+    run.monkeypatch.setattr(BaseClient, "_make_api_call", raising)
 
 
 def form_raises(run: Run) -> None:

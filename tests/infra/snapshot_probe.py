@@ -52,7 +52,7 @@ def main() -> None:
             {
                 "imported": imported,
                 "socket_attempts": attempts,
-                "secrets_provider_created": container.credentials.provider_created,
+                "secrets_client_created": container.credentials.client_created,
                 "aws_session_created": container.aws.created,
                 "pooled_connections": {prefix: len(adapter.poolmanager.pools) for prefix, adapter in adapters.items()},
                 "boto_clients": sorted(

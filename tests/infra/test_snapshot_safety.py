@@ -62,7 +62,7 @@ def test_importing_the_handlers_opens_no_socket(after_import: dict[str, Any]) ->
 
 
 def test_importing_the_handlers_fetches_no_secret(after_import: dict[str, Any]) -> None:
-    assert after_import["secrets_provider_created"] is False
+    assert after_import["secrets_client_created"] is False
     assert "secretsmanager" not in after_import["boto_clients"]
 
 

@@ -1,17 +1,16 @@
 """The library internals the adapters extend are still there, with the shapes the adapters rely on.
 
 proxy.adapters.kick subclasses urllib3's connection classes and swaps requests' pool classes (the
-total deadline); proxy.adapters.dynamodb overrides Powertools Idempotency's persistence methods and
-drives its IdempotencyHandler directly. A new urllib3 or Powertools that renames or reshapes any of
-these fails here, before the deadline or the replay window silently stop working.
+total deadline); proxy.adapters.aws_session gives botocore a data loader that answers "is this a
+service?" for one name at a time; proxy.adapters.dynamodb reads the record that failed its claim from
+the ConditionalCheckFailedException. A new urllib3, requests or botocore that renames or reshapes any
+of these fails here, before the deadline, the cold start or the replay window silently degrade.
 """
 
 from __future__ import annotations
 
 import inspect
 from typing import Any
-
-import pytest
 
 
 def _parameters(function: Any) -> list[str]:
@@ -43,60 +42,36 @@ def test_requests_still_builds_its_pools_from_pool_classes_by_scheme() -> None:
     assert pool.ConnectionCls.__name__ == "WatchedConnection"
 
 
-@pytest.mark.parametrize(
-    ("method", "parameters"),
-    [
-        ("_get_hashed_idempotency_key", ["data"]),
-        ("_put_record", ["data_record"]),
-        ("_get_record", ["idempotency_key"]),
-        ("_update_record", ["data_record"]),
-        ("_delete_record", ["data_record"]),
-    ],
-)
-def test_powertools_persistence_still_has_the_methods_the_replay_store_overrides(
-    method: str, parameters: list[str]
-) -> None:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+def test_botocore_still_asks_its_loader_whether_a_service_exists_with_in() -> None:
+    """adapters.aws_session.ServiceLoader answers `list_available_services` with an object that only
+    supports `in` cheaply: botocore must still ask that, and only that, before loading a model."""
+    import botocore.loaders
+    from botocore.loaders import Loader
 
-    assert _parameters(getattr(DynamoDBPersistenceLayer, method)) == parameters
-    # Reached through the base layer's public methods, which is where Powertools calls them from.
-    calls = inspect.getsource(BasePersistenceLayer)
-    assert f"self.{method}(" in calls
+    # Both are wrapped by botocore's instance_cache, which keeps no __wrapped__: read the module instead.
+    module = inspect.getsource(botocore.loaders)
+    load_service_model = module[module.index("    def load_service_model(") :]
+    load_service_model = load_service_model[: load_service_model.index("\n    def ", 10)]
+    assert "known_services = self.list_available_services(type_name)" in load_service_model
+    assert "if service_name not in known_services:" in load_service_model
+    assert "    def list_available_services(self, type_name):" in module
+    assert {"extra_search_paths", "include_default_search_paths"} <= set(_parameters(Loader.__init__))
 
 
-def test_powertools_persistence_keeps_its_client_and_record_fields(monkeypatch: pytest.MonkeyPatch) -> None:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+def test_botocore_sessions_still_take_a_replacement_data_loader() -> None:
+    import botocore.session
 
-    assert "boto3_client" in _parameters(DynamoDBPersistenceLayer.__init__)
-    record = DataRecord(idempotency_key="k", status="INPROGRESS", expiry_timestamp=1, in_progress_expiry_timestamp=2)
-    assert (record.expiry_timestamp, record.in_progress_expiry_timestamp) == (1, 2)
-
-    from proxy.adapters.dynamodb_connection import table_client
-
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    layer = DynamoDBPersistenceLayer(table_name="t", boto3_client=table_client(endpoint_url="http://127.0.0.1:9"))
-    assert layer.client is not None  # tests and the store's checks read and replace it
+    session = botocore.session.get_session()
+    assert callable(session.register_component)
+    assert session.get_config_variable("data_path") is None or isinstance(session.get_config_variable("data_path"), str)
 
 
-def test_powertools_idempotency_handler_still_takes_what_the_replay_store_passes() -> None:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-    from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
-    from aws_lambda_powertools.utilities.idempotency.exceptions import BaseError, IdempotencyAlreadyInProgressError
-    from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
+def test_dynamodb_put_item_still_returns_the_record_in_the_way() -> None:
+    """The replay store reads the record that failed its claim from the error (one call, not two)."""
+    from botocore.loaders import Loader
+    from botocore.model import ServiceModel
 
-    assert set(_parameters(IdempotencyHandler.__init__)) >= {
-        "function",
-        "function_payload",
-        "config",
-        "persistence_store",
-        "output_serializer",
-        "function_args",
-        "function_kwargs",
-    }
-    handle = inspect.signature(IdempotencyHandler.handle).parameters
-    assert all(parameter.default is not inspect.Parameter.empty for parameter in list(handle.values())[1:])
-    assert {"expires_after_seconds", "lambda_context"} <= set(_parameters(IdempotencyConfig.__init__))
-    assert issubclass(IdempotencyAlreadyInProgressError, BaseError)
-    assert {"to_dict", "from_dict"} <= BaseIdempotencySerializer.__abstractmethods__
+    model = ServiceModel(Loader().load_service_model("dynamodb", "service-2"))
+    put_item = model.operation_model("PutItem")
+    assert "ReturnValuesOnConditionCheckFailure" in put_item.input_shape.members
+    assert "Item" in model.shape_for("ConditionalCheckFailedException").members

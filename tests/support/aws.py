@@ -98,3 +98,18 @@ def create_replay_table(moto: MotoServer) -> str:
     )
     client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"})
     return name
+
+
+def count_botocore_sessions(monkeypatch: Any) -> list[object]:
+    """Every botocore session created from now on (a container should make one)."""
+    import botocore.session
+
+    made: list[object] = []
+    original = botocore.session.Session.__init__
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.session.Session, "__init__", counting)
+    return made

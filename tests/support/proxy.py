@@ -80,23 +80,23 @@ class Proxy:
         """Forget per-container state: the cached secret, the kept-alive connection, the DynamoDB client.
 
         The container builds its AWS clients again on first use, from the current environment
-        (endpoint variables included). By default they come from one boto3 session shared by the
+        (endpoint variables included). By default they come from one botocore session shared by the
         test process, which only spares the ~0.1-0.2 s of botocore session
         set-up per test; `fresh_aws_session=True` makes it exactly what a new process would do.
         """
         from proxy import pipeline
         from proxy.adapters.aws_session import AwsSession
 
-        session = None if fresh_aws_session else _shared_boto3_session()
+        session = None if fresh_aws_session else _shared_aws_session()
         container = pipeline.Container(aws=AwsSession(session))
         self.monkeypatch.setattr(pipeline, "container", container)
 
 
 @functools.cache
-def _shared_boto3_session() -> Any:
-    import boto3
+def _shared_aws_session() -> Any:
+    from proxy.adapters.aws_session import new_session
 
-    return boto3.session.Session()
+    return new_session()
 
 
 def start_proxy(monkeypatch: pytest.MonkeyPatch, moto: MotoServer, kick: KickStub) -> Proxy:

@@ -1,25 +1,31 @@
-"""One boto3 session per container for every AWS client (Secrets Manager, DynamoDB).
+"""One botocore session per container for every AWS client (Secrets Manager, DynamoDB).
 
 A session loads the SDK's data files (partitions, endpoints) and resolves credentials once; every
 client made from it after the first is cheaper. It is created on the first client, never at import,
 so nothing AWS-bound lands in a SnapStart snapshot.
+
+botocore, not boto3: boto3 adds nothing to a client of these two services, and importing it (with
+s3transfer and multiprocessing) costs about 20 ms of every cold start (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Iterator
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.loaders import Loader, create_loader
 
 
 class AwsSession:
-    """Duck-types the `client()` of boto3's Session, which is what Powertools' providers call."""
+    """The container's botocore session; `client()` is what every adapter calls."""
 
-    def __init__(self, session: boto3.session.Session | None = None) -> None:
+    def __init__(self, session: botocore.session.Session | None = None) -> None:
         self._session = session
-        # A boto3 session is not thread-safe: a cold request's warm-up creates DynamoDB's client while
+        # A botocore session is not thread-safe: a cold request's warm-up creates DynamoDB's client while
         # the request itself creates Secrets Manager's.
         self._lock = threading.Lock()
 
@@ -30,5 +36,53 @@ class AwsSession:
     def client(self, service_name: str, config: Config | None = None, **options: Any) -> Any:
         with self._lock:
             if self._session is None:
-                self._session = boto3.session.Session()
-            return self._session.client(service_name, config=config, **options)
+                self._session = new_session()
+            return self._session.create_client(service_name, config=config, **options)
+
+
+def new_session() -> botocore.session.Session:
+    """A botocore session whose data loader looks up only the services asked for (ServiceLoader)."""
+    session = botocore.session.get_session()
+    default_loader = create_loader(session.get_config_variable("data_path"))
+    session.register_component("data_loader", ServiceLoader.like(default_loader))
+    return session
+
+
+class ServiceLoader(Loader):  # type: ignore[misc]
+    """botocore's data loader, except that "is there such a service?" looks for that service only.
+
+    Before loading a model botocore checks the name against `list_available_services`, which lists
+    every service directory of the SDK (hundreds) and each of their API versions: about 20 ms of a
+    container's first client, on the critical path of every cold start (docs/performance.md). The
+    answer is the same for the names we ask for; the full list is still built for anything that
+    iterates it (botocore's UnknownServiceError message does).
+    """
+
+    @classmethod
+    def like(cls, loader: Loader) -> ServiceLoader:
+        """This loader with `loader`'s search paths (AWS_DATA_PATH, ~/.aws/models, the SDK's own)."""
+        return cls(extra_search_paths=list(loader.search_paths), include_default_search_paths=False)
+
+    def list_available_services(self, type_name: str) -> _ServiceNames:
+        return _ServiceNames(self, type_name)
+
+
+class _ServiceNames:
+    def __init__(self, loader: ServiceLoader, type_name: str) -> None:
+        self._loader = loader
+        self._type_name = type_name
+
+    def __contains__(self, service_name: object) -> bool:
+        if not isinstance(service_name, str) or service_name in ("", ".", "..") or os.sep in service_name:
+            return False
+        for search_path in self._loader.search_paths:
+            service_path = os.path.join(search_path, service_name)
+            if not os.path.isdir(service_path):
+                continue
+            for api_version in os.listdir(service_path):
+                if self._loader.file_loader.exists(os.path.join(service_path, api_version, self._type_name)):
+                    return True
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(Loader.list_available_services(self._loader, self._type_name))

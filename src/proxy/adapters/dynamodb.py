@@ -1,29 +1,35 @@
-"""DynamoDB: the replay window's table, through Powertools Idempotency with keyed record ids and sealed answers.
+"""DynamoDB: the replay window's table (docs/replay-window.md): claim a request, keep its sealed answer.
 
-Imported only when REPLAY_TABLE_NAME is set: Powertools Idempotency, boto3's DynamoDB client and
-`cryptography` stay out of the default cold start.
+Imported only when REPLAY_TABLE_NAME is set (on a cold request, in the background while the secret is
+read: proxy.warmup). The table keeps Powertools Idempotency's layout (`id`, `expiration`,
+`in_progress_expiration`, `status`, `data` holding `{"sealed": ...}`) and its conditions, so records
+written by earlier versions of the proxy, which used it, read the same during a deployment.
+Not Powertools Idempotency itself: it imports boto3 (with s3transfer and multiprocessing) into the
+default deployment's cold start, about 25 ms that no wait can hide on a fast network
+(docs/performance.md), and the window needed five of its private methods overridden, a stand-in
+Lambda context and its handler driven in a polling loop; what is left is four DynamoDB calls.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import queue
 import threading
 import time
 from collections.abc import Callable
-from types import SimpleNamespace
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
-from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
-from aws_lambda_powertools.utilities.idempotency.exceptions import BaseError as IdempotencyError
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from core.replay_crypto import ReplayKeys, UnreadableRecord, seal, unseal
 
+IN_PROGRESS = "INPROGRESS"
+COMPLETED = "COMPLETED"
+# A claim meets a record that lapsed, or vanished, between DynamoDB's check and our read: try again,
+# this many times in all, as Powertools did.
+CLAIM_ATTEMPTS = 3
 FIRST_POLL_SECONDS = 0.05
 MAX_POLL_SECONDS = 0.4
 # An in-progress record outlives its owner's deadline by this much, so a slow final write is not
@@ -37,6 +43,10 @@ class StillInProgress(Exception):
 
 class LostWhileWaiting(Exception):
     """DynamoDB failed while this duplicate waited: calling Kick now would spend the token twice."""
+
+
+class StoreFailure(Exception):
+    """A table call failed (its cause is botocore's error, a timeout, or an answer DynamoDB never sends)."""
 
 
 class StoreTimeout(Exception):
@@ -108,118 +118,176 @@ class _BoundedCalls:
                 job.done.set()
 
 
-class _KeyedDynamoDBPersistence(DynamoDBPersistenceLayer):
-    """Powertools' table layout (id, expiration, status, data), with the caller's HMAC as the id.
+@dataclass(frozen=True)
+class _Found:
+    """A live record someone else holds: in progress (sealed is None), or its kept answer."""
 
-    Every table call goes through `_calls`, each bounded by `call_seconds` and by `finish_by`, the
-    current request's: one request at a time per container, as Lambda runs them (threads sharing one
-    container would find the worker busy and be served without the window).
-    """
-
-    finish_by = math.inf
-
-    def __init__(self, *args: Any, call_seconds: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._calls = _BoundedCalls()
-        self._call_seconds = call_seconds
-
-    def _bounded(self, call: Callable[[], T]) -> T:
-        return self._calls.run(call, min(self.finish_by, time.monotonic() + self._call_seconds))
-
-    def _get_record(self, idempotency_key: str) -> DataRecord:
-        return self._bounded(lambda: super(_KeyedDynamoDBPersistence, self)._get_record(idempotency_key))
-
-    def _update_record(self, data_record: DataRecord) -> None:
-        self._bounded(lambda: super(_KeyedDynamoDBPersistence, self)._update_record(data_record))
-
-    def _delete_record(self, data_record: DataRecord) -> None:
-        self._bounded(lambda: super(_KeyedDynamoDBPersistence, self)._delete_record(data_record))
-
-    def _get_hashed_idempotency_key(self, data: dict[str, Any]) -> str | None:
-        # Powertools would md5 the payload (and prefix the function name): unkeyed, so guessable.
-        return str(data["id"])
-
-    def _put_record(self, data_record: DataRecord) -> None:
-        # A window shorter than the deadline must not let a duplicate take over a live call.
-        if data_record.in_progress_expiry_timestamp is not None and data_record.expiry_timestamp is not None:
-            owner_done = math.ceil(data_record.in_progress_expiry_timestamp / 1000)
-            data_record.expiry_timestamp = max(data_record.expiry_timestamp, owner_done)
-        self._bounded(lambda: super(_KeyedDynamoDBPersistence, self)._put_record(data_record))
+    sealed: str | None
 
 
-class _SealingSerializer(BaseIdempotencySerializer):
-    """What Powertools stores in `data`: the answer sealed under this request's key, never plaintext."""
+class _Conflict(Exception):
+    """The claim's condition failed; `item` is the record that stood in its way, when DynamoDB returned it."""
 
-    def __init__(self, keys: ReplayKeys) -> None:
-        self._keys = keys
-
-    def to_dict(self, data: Any) -> dict[str, str]:
-        return {"sealed": seal(self._keys, str(data))}
-
-    def from_dict(self, data: dict[str, Any]) -> str:
-        sealed = data.get("sealed")
-        if not isinstance(sealed, str):
-            raise UnreadableRecord("the record holds no sealed answer")
-        return unseal(self._keys, sealed)
-
-
-def _remaining(finish_by: float) -> LambdaContext:
-    """Powertools sets the in-progress expiry from the context's remaining time: here the request's own."""
-    until = finish_by + IN_PROGRESS_MARGIN_SECONDS
-    return cast(
-        "LambdaContext",
-        SimpleNamespace(get_remaining_time_in_millis=lambda: max(0, int((until - time.monotonic()) * 1000))),
-    )
-
-
-def _invoke(call_kick: Callable[[], str]) -> str:
-    """What IdempotencyHandler runs (it wants a plain function, for a name this layer ignores)."""
-    return call_kick()
+    def __init__(self, item: dict[str, Any] | None) -> None:
+        super().__init__("the record exists")
+        self.item = item
 
 
 class ReplayStore:
-    """One per container: a DynamoDB client and Powertools persistence layer for one table and window."""
+    """One per container: the replay table's client, every call bounded and run on one worker thread.
+
+    Wall-clock times (`time.time()`) go into the table, which every container shares: `expiration` in
+    epoch seconds (also the table's TTL attribute), `in_progress_expiration` in epoch milliseconds.
+    """
 
     def __init__(self, table_name: str, window_seconds: int, client: Any, call_seconds: float) -> None:
         """`client`: adapters.dynamodb_connection's table_client(); each call is bounded by `call_seconds`."""
-        self._call_seconds = call_seconds
-        self._persistence = _KeyedDynamoDBPersistence(
-            table_name=table_name, boto3_client=client, call_seconds=call_seconds
-        )
+        self._table_name = table_name
         self._window_seconds = window_seconds
+        self._client = client
+        self._call_seconds = call_seconds
+        self._calls = _BoundedCalls()
 
     def answer(self, keys: ReplayKeys, call_kick: Callable[[], str], finish_by: float) -> str:
-        """The stored answer for this request, or call_kick's, stored when it returns.
+        """The stored answer for this request, or call_kick's, stored when it returns; `finish_by` is monotonic.
 
         Duplicates of a call in progress poll until it completes (its answer), fails (they take over
-        and call Kick), or `finish_by` nears (StillInProgress). Exceptions from call_kick propagate
-        after the in-progress record is removed; store failures raise whatever Powertools raised.
+        and call Kick), or `finish_by` nears (StillInProgress). An exception from call_kick propagates,
+        unchanged, once the in-progress record is removed; a table call that fails raises StoreFailure
+        (LostWhileWaiting once this request has waited for another's answer).
         """
-        self._persistence.finish_by = finish_by
-        handler = IdempotencyHandler(
-            function=_invoke,
-            function_payload={"id": keys.record_id},
-            config=IdempotencyConfig(expires_after_seconds=self._window_seconds, lambda_context=_remaining(finish_by)),
-            persistence_store=self._persistence,
-            output_serializer=_SealingSerializer(keys),
-            function_args=(call_kick,),
-            function_kwargs={},
-        )
         delay, waited = FIRST_POLL_SECONDS, False
         while True:
             try:
-                body = handler.handle()
-            except IdempotencyAlreadyInProgressError:
-                # Room for the next put and, should it make us the owner, the final write or delete.
-                if time.monotonic() + delay + 2 * self._call_seconds > finish_by:
-                    raise StillInProgress from None
-                time.sleep(delay)
-                delay, waited = min(delay * 2, MAX_POLL_SECONDS), True
-                continue
-            except IdempotencyError as failure:  # the store's own failures, not Kick's answer
+                found = self._claim(keys.record_id, finish_by)
+            except StoreFailure as failure:
                 if waited:
-                    raise LostWhileWaiting(type(failure).__name__) from failure
+                    raise LostWhileWaiting(type(failure.__cause__ or failure).__name__) from failure
                 raise
-            if not isinstance(body, str):
-                raise UnreadableRecord("the record holds no answer")
-            return body
+            if found is None:
+                return self._answer_as_owner(keys, call_kick, finish_by)
+            if found.sealed is not None:
+                return unseal(keys, found.sealed)
+            # Room for the next claim and, should it make us the owner, the final write or delete.
+            if time.monotonic() + delay + 2 * self._call_seconds > finish_by:
+                raise StillInProgress
+            time.sleep(delay)
+            delay, waited = min(delay * 2, MAX_POLL_SECONDS), True
+
+    def _answer_as_owner(self, keys: ReplayKeys, call_kick: Callable[[], str], finish_by: float) -> str:
+        try:
+            body = call_kick()
+        except Exception:
+            key = _key(keys.record_id)
+            self._call(lambda: self._client.delete_item(TableName=self._table_name, Key=key), finish_by)
+            raise
+        data = json.dumps({"sealed": seal(keys, body)})
+        self._call(
+            lambda: self._client.update_item(
+                TableName=self._table_name,
+                Key=_key(keys.record_id),
+                UpdateExpression="SET #data = :data, #expiry = :expiry, #status = :status",
+                ExpressionAttributeNames={"#data": "data", "#expiry": "expiration", "#status": "status"},
+                ExpressionAttributeValues={
+                    ":data": {"S": data},
+                    ":expiry": {"N": str(int(time.time()) + self._window_seconds)},
+                    ":status": {"S": COMPLETED},
+                },
+            ),
+            finish_by,
+        )
+        return body
+
+    def _claim(self, record_id: str, finish_by: float) -> _Found | None:
+        """Write this request's in-progress record (None: it is ours), or return the live one in its way."""
+        for _ in range(CLAIM_ATTEMPTS):
+            try:
+                self._put_in_progress(record_id, finish_by)
+            except _Conflict as conflict:
+                item = conflict.item if conflict.item is not None else self._read(record_id, finish_by)
+            else:
+                return None
+            if item is not None and (found := _live(item)) is not None:
+                return found
+        raise StoreFailure("the record changed under every claim")
+
+    def _put_in_progress(self, record_id: str, finish_by: float) -> None:
+        now = time.time()
+        # The owner's record outlives its deadline by a margin, so a slow final write is not mistaken
+        # for a crashed owner; and a window shorter than the deadline must not let a duplicate take over.
+        owner_done_ms = int((now + finish_by + IN_PROGRESS_MARGIN_SECONDS - time.monotonic()) * 1000)
+        expiration = max(int(now) + self._window_seconds, math.ceil(owner_done_ms / 1000))
+        self._call(
+            lambda: self._client.put_item(
+                TableName=self._table_name,
+                Item={
+                    **_key(record_id),
+                    "expiration": {"N": str(expiration)},
+                    "status": {"S": IN_PROGRESS},
+                    "in_progress_expiration": {"N": str(owner_done_ms)},
+                },
+                ConditionExpression=(
+                    "attribute_not_exists(#id) OR #expiry < :now OR"
+                    " (#status = :in_progress AND attribute_exists(#in_progress_expiry)"
+                    " AND #in_progress_expiry < :now_in_millis)"
+                ),
+                ExpressionAttributeNames={
+                    "#id": "id",
+                    "#expiry": "expiration",
+                    "#in_progress_expiry": "in_progress_expiration",
+                    "#status": "status",
+                },
+                ExpressionAttributeValues={
+                    ":now": {"N": str(int(now))},
+                    ":now_in_millis": {"N": str(int(now * 1000))},
+                    ":in_progress": {"S": IN_PROGRESS},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            ),
+            finish_by,
+        )
+
+    def _read(self, record_id: str, finish_by: float) -> dict[str, Any] | None:
+        answer = self._call(
+            lambda: self._client.get_item(TableName=self._table_name, Key=_key(record_id), ConsistentRead=True),
+            finish_by,
+        )
+        item = answer.get("Item")
+        return item if isinstance(item, dict) else None
+
+    def _call(self, call: Callable[[], T], finish_by: float) -> T:
+        try:
+            return self._calls.run(call, min(finish_by, time.monotonic() + self._call_seconds))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                item = error.response.get("Item")
+                raise _Conflict(item if isinstance(item, dict) else None) from None
+            raise StoreFailure(f"DynamoDB refused the call ({type(error).__name__})") from error
+        except Exception as error:
+            raise StoreFailure(f"the DynamoDB call failed ({type(error).__name__})") from error
+
+
+def _key(record_id: str) -> dict[str, dict[str, str]]:
+    return {"id": {"S": record_id}}
+
+
+def _live(item: dict[str, Any]) -> _Found | None:
+    """What a record found in the way means now: None if it no longer counts (expired, or an owner gone)."""
+    try:
+        now = time.time()
+        if int(now) > int(item["expiration"]["N"]):
+            return None
+        if item["status"]["S"] == IN_PROGRESS:
+            lapses = item.get("in_progress_expiration")
+            return None if lapses is not None and int(lapses["N"]) < int(now * 1000) else _Found(sealed=None)
+        data = item.get("data", {}).get("S")
+    except (KeyError, TypeError, ValueError, AttributeError) as malformed:
+        raise StoreFailure("the record is not in the replay table's layout") from malformed
+    try:
+        kept = json.loads(data) if isinstance(data, str) else None
+    except ValueError:
+        kept = None
+    sealed = kept.get("sealed") if isinstance(kept, dict) else None
+    if not isinstance(sealed, str):
+        raise UnreadableRecord("the record holds no sealed answer")
+    return _Found(sealed=sealed)

@@ -1,7 +1,7 @@
 """DynamoDB's client for the replay table and its connection warm-up, apart from adapters.dynamodb.
 
 Only botocore: a cold request makes the table's client and opens its connection with this while
-another thread imports the window's heavier modules (Powertools Idempotency, `cryptography`) and a
+another thread imports the window's heavier modules (its store, `cryptography`) and a
 third reads the secret (docs/performance.md).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 # One attempt: a put that timed out may still have landed, and a retry would then find our own
@@ -33,7 +33,7 @@ class UnexpectedAnswer(Exception):
 
 
 def _refuse_unexpected_answers(http_response: Any, **_: Any) -> None:
-    """botocore reads a 200 whose body is not JSON as an empty result: for Powertools, a put that landed."""
+    """botocore reads a 200 whose body is not JSON as an empty result: for the store, a put that landed."""
     if http_response.status_code != 200:
         return
     try:
@@ -47,10 +47,12 @@ def _refuse_unexpected_answers(http_response: Any, **_: Any) -> None:
 def table_client(session: Any = None, endpoint_url: str | None = None) -> Any:
     """A DynamoDB client for the replay table: one attempt, short timeouts, unexpected answers refused.
 
-    `session`: the container's (adapters.aws_session.AwsSession); a new boto3 session when None.
+    `session`: the container's (adapters.aws_session.AwsSession); a new botocore session when None.
     """
-    source = session if session is not None else boto3.session.Session()
-    client = source.client("dynamodb", config=BOTO_CONFIG, endpoint_url=endpoint_url)
+    if session is None:
+        client = botocore.session.get_session().create_client("dynamodb", config=BOTO_CONFIG, endpoint_url=endpoint_url)
+    else:
+        client = session.client("dynamodb", config=BOTO_CONFIG, endpoint_url=endpoint_url)
     client.meta.events.register("after-call.dynamodb", _refuse_unexpected_answers)
     return client
 

@@ -1,13 +1,13 @@
-"""Secrets Manager: the Kick client credentials, read through Powertools Parameters and kept per container."""
+"""Secrets Manager: the Kick client credentials, read with botocore and kept per container."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config
 
 from core.budget import SECRET_READ_SECONDS
@@ -36,12 +36,13 @@ class _Read:
 
 
 class ClientCredentialsReader:
-    """One per container. The SecretsProvider is created on the first read, never at import, so nothing
+    """One per container. The client is created on the first read, never at import, so nothing
     AWS-bound lands in a SnapStart snapshot.
 
-    One cache, this reader's, counted from the start of the read: Powertools is always asked with
-    force_fetch, because its own cache would be a second lifetime starting after the read, able to
-    hand back the old secret after this one expired and so keep it for another CACHE_SECONDS.
+    One cache, this reader's, counted from the start of the read. Not Powertools Parameters: its cache
+    would be a second lifetime starting after the read (able to hand back the old secret after this
+    one expired), so it would only ever be asked with force_fetch, and its import brings boto3 into
+    every cold start (docs/performance.md); what is left of it is one GetSecretValue and a json.loads.
 
     Those botocore timeouts bound each socket operation, not the read: a Secrets Manager that drips its
     answer would hold the request for minutes, so the request waits at most SECRET_READ_SECONDS and the
@@ -51,21 +52,22 @@ class ClientCredentialsReader:
     seconds) times the cache, so a test can make a read take minutes without waiting for them.
     """
 
-    def __init__(self, boto3_session: Any | None = None, clock: Callable[[], float] = time.monotonic) -> None:
-        self._boto3_session = boto3_session
+    def __init__(self, aws: Any, clock: Callable[[], float] = time.monotonic) -> None:
+        """`aws`: the container's adapters.aws_session.AwsSession (anything with its `client()`)."""
+        self._aws = aws
         self._clock = clock
-        self._provider: SecretsProvider | None = None
+        self._client: Any = None
         self._lock = threading.Lock()
         self._fresh: dict[str, tuple[float, ClientCredentials]] = {}
         self._in_flight: dict[str, _Read] = {}
 
     @property
-    def provider_created(self) -> bool:
-        return self._provider is not None
+    def client_created(self) -> bool:
+        return self._client is not None
 
     def prepare(self) -> None:
         """Create the client now (a cold request does, before starting its background warm-up)."""
-        self._secrets_provider()
+        self._secrets_client()
 
     def read(self, secret_id: str) -> ClientCredentials:
         fresh = self._fresh.get(secret_id)
@@ -81,7 +83,7 @@ class ClientCredentialsReader:
 
     def _fetch(self, secret_id: str, seconds: float) -> ClientCredentials:
         with self._lock:
-            self._secrets_provider()
+            self._secrets_client()
             read = self._in_flight.get(secret_id)
             if read is None:
                 read = self._in_flight[secret_id] = _Read(self._clock())
@@ -97,7 +99,7 @@ class ClientCredentialsReader:
             read.credentials = self._get(secret_id)
         except CredentialsUnavailable as failure:
             read.failure = str(failure)
-        except Exception as exc:  # Powertools wraps botocore and transform failures alike
+        except Exception as exc:  # botocore's, whatever they are: the type is safe to log, the message may not be
             read.failure = f"reading the secret failed ({type(exc).__name__})"
         with self._lock:
             if read.credentials is not None:  # a failure is never cached; a late success is, for the next request
@@ -106,14 +108,18 @@ class ClientCredentialsReader:
         read.done.set()
 
     def _get(self, secret_id: str) -> ClientCredentials:
-        value = self._secrets_provider().get(secret_id, force_fetch=True, transform="json")
+        answer = self._secrets_client().get_secret_value(SecretId=secret_id)
+        try:
+            value = json.loads(answer["SecretString"])
+        except (KeyError, TypeError, ValueError):
+            value = None
         client_id = value.get("client_id") if isinstance(value, dict) else None
         client_secret = value.get("client_secret") if isinstance(value, dict) else None
         if not isinstance(client_id, str) or not client_id or not isinstance(client_secret, str) or not client_secret:
             raise CredentialsUnavailable("the secret is not JSON with non-empty client_id and client_secret")
         return ClientCredentials(client_id=client_id, client_secret=client_secret)
 
-    def _secrets_provider(self) -> SecretsProvider:
-        if self._provider is None:
-            self._provider = SecretsProvider(boto_config=BOTO_CONFIG, boto3_session=self._boto3_session)
-        return self._provider
+    def _secrets_client(self) -> Any:
+        if self._client is None:
+            self._client = self._aws.client("secretsmanager", config=BOTO_CONFIG)
+        return self._client

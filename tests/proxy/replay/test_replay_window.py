@@ -267,8 +267,8 @@ def _replace_store_client(proxy: Proxy, table: str, replace: Callable[[Any], T])
     from proxy import pipeline
 
     store = pipeline.container.replay._store_for(table, 60)
-    replacement = replace(store._persistence.client)
-    proxy.monkeypatch.setattr(store._persistence, "client", replacement)
+    replacement = replace(store._client)
+    proxy.monkeypatch.setattr(store, "_client", replacement)
     return replacement
 
 
@@ -400,6 +400,31 @@ def test_a_crashed_owners_in_progress_record_is_taken_over_after_it_expires(
     assert [line["replay"] for line in output.finished_lines()] == ["kick"]
 
 
+def test_an_answer_kept_by_an_earlier_version_is_served_during_a_deployment(proxy: Proxy, replay_table: str) -> None:
+    """Until commit 87811b9 the proxy kept answers through Powertools Idempotency: same layout, `data` its JSON dump."""
+    from core.grants import RefreshTokenGrant
+    from core.replay_crypto import replay_keys, seal
+
+    kept = json.dumps({"access_token": ACCESS_1, "refresh_token": ROTATED_1, "token_type": "Bearer"})
+    keys = replay_keys(RefreshTokenGrant(refresh_token=REFRESH_TOKEN), CLIENT_SECRET)
+    proxy.moto.client("dynamodb").put_item(
+        TableName=replay_table,
+        Item={
+            "id": {"S": keys.record_id},
+            "status": {"S": "COMPLETED"},
+            "expiration": {"N": str(int(time.time()) + 60)},
+            "in_progress_expiration": {"N": str(int(time.time() * 1000) + 5000)},
+            "data": {"S": json.dumps({"sealed": seal(keys, kept)}, sort_keys=True)},
+        },
+    )
+
+    answer = refresh(proxy)
+
+    assert answer.status == 200
+    assert answer.body == kept
+    assert proxy.kick.received == []
+
+
 def _in_progress_elsewhere(proxy: Proxy, table: str, owner_gives_up_in: float = 60) -> None:
     """Another container is calling Kick for REFRESH_TOKEN, and its claim lapses in `owner_gives_up_in` s
     (negative: it already has, as when that container crashed)."""
@@ -496,6 +521,31 @@ response = lambda_handler(json_event("{REFRESH}", {{"refresh_token": "{REFRESH_T
 heavy = ("cryptography", "aws_lambda_powertools.utilities.idempotency", "proxy.adapters.dynamodb", "core.replay_crypto")
 print(json.dumps([response["statusCode"], sorted(name for name in sys.modules if name.startswith(heavy))]))
 """
+    assert _last_line_of_fresh_interpreter(script) == [200, []]
+    assert len(proxy.kick.received) == 1
+
+
+def test_a_window_on_cold_start_imports_neither_boto3_nor_powertools_beyond_logging_and_metrics(
+    proxy: Proxy, replay_table: str
+) -> None:
+    """The default deployment's cold path: botocore clients only (docs/performance.md, about 25 ms each)."""
+    script = f"""
+import json, sys
+from handlers.refresh import lambda_handler
+from tests.support.events import json_event
+response = lambda_handler(json_event("{REFRESH}", {{"refresh_token": "{REFRESH_TOKEN}"}}), None)
+unwanted = ("boto3", "s3transfer", "aws_lambda_powertools.utilities.idempotency",
+            "aws_lambda_powertools.utilities.parameters")
+print(json.dumps([response["statusCode"], sorted(name for name in sys.modules if name.startswith(unwanted)),
+                  "proxy.adapters.dynamodb" in sys.modules]))
+"""
+    assert _last_line_of_fresh_interpreter(script) == [200, [], True]
+    assert len(proxy.kick.received) == 1
+    assert [item["status"]["S"] for item in scan(proxy.moto, replay_table)] == ["COMPLETED"]
+
+
+def _last_line_of_fresh_interpreter(script: str) -> Any:
+    """Run `script` in a new interpreter (a cold container), src/ and the repository importable; its last line."""
     root = Path(__file__).resolve().parents[3]
     result = subprocess.run(  # noqa: S603 (our own interpreter and script)
         [sys.executable, "-c", script],
@@ -505,9 +555,7 @@ print(json.dumps([response["statusCode"], sorted(name for name in sys.modules if
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])},
         timeout=60,
     )
-
-    assert json.loads(result.stdout.splitlines()[-1]) == [200, []]
-    assert len(proxy.kick.received) == 1
+    return json.loads(result.stdout.splitlines()[-1])
 
 
 def _strings(value: Any) -> list[str]:

@@ -137,8 +137,8 @@ def _route(proxy: Proxy, replay_table: str, url: str, operations: set[str], afte
 
     store = pipeline.container.replay._store_for(replay_table, 60)
     failing = dynamodb_connection.table_client(endpoint_url=url)
-    routed = _Routed(store._persistence.client, failing, operations, after)
-    proxy.monkeypatch.setattr(store._persistence, "client", routed)
+    routed = _Routed(store._client, failing, operations, after)
+    proxy.monkeypatch.setattr(store, "_client", routed)
     return routed
 
 
