@@ -4,12 +4,15 @@ No ratio is asserted: those are figures (benchmarks/README.md), not timed tests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 
 from benchmarks.cold_warm import main, readme_table
@@ -17,6 +20,7 @@ from benchmarks.harness import RECORD_DIR, REPO
 from benchmarks.importtime_breakdown import breakdown
 from benchmarks.latency_proxy import Latency, LatencyProxy
 from tests.support.kick_stub import KickStub
+from tests.support.sockets import _Listener
 
 
 def test_the_bench_runs_and_writes_only_where_it_is_told(tmp_path: Path) -> None:
@@ -79,6 +83,49 @@ def test_the_latency_stand_in_charges_the_handshake_from_the_accept_and_each_req
     assert 0.05 <= third_seconds < 0.1, third_seconds  # preconnected: the request only
     assert proxy.connections == 2
     assert kick.connections == 2
+
+
+class _LingeringServer(_Listener):
+    """Answers each connection's request, then keeps the connection open `linger` seconds before closing
+    it, as werkzeug (moto's server) does for about 10 ms; with `length=False` its answer has no
+    Content-Length and ends at that close."""
+
+    def __init__(self, linger: float, *, length: bool) -> None:
+        super().__init__()
+        self._linger = linger
+        self._length = length
+
+    def serve(self, connection: socket.socket) -> None:
+        threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            received = b""
+            while b"\r\n\r\n" not in received:
+                received += connection.recv(65536)
+            length = b"Content-Length: 5\r\n" if self._length else b""
+            connection.sendall(b"HTTP/1.1 200 OK\r\n" + length + b"Connection: close\r\n\r\nhello")
+            time.sleep(self._linger)
+
+
+@pytest.mark.parametrize(("length", "at_least", "under"), [(True, 0.0, 0.5), (False, 1.0, 1.5)])
+def test_the_aws_stand_in_relays_an_answer_at_its_length_not_at_the_servers_close(
+    length: bool, at_least: float, under: float
+) -> None:
+    server = _LingeringServer(linger=1.0, length=length).start()
+    proxy = LatencyProxy.for_url(server.url, Latency(), keep_alive=True).start()
+    try:
+        session = requests.Session()
+        started = time.monotonic()
+        answer = session.post(proxy.url_for(server.url), data="x")
+        seconds = time.monotonic() - started
+    finally:
+        proxy.stop()
+        server.stop()
+
+    assert (answer.status_code, answer.text) == (200, "hello")
+    assert at_least <= seconds < under, seconds
+    assert "close" not in answer.headers.get("Connection", "")  # kept alive for the client, as AWS does
 
 
 def _timed_post(session: requests.Session, url: str) -> tuple[requests.Response, float]:

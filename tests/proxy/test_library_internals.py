@@ -55,7 +55,11 @@ def test_botocore_still_asks_its_loader_whether_a_service_exists_with_in() -> No
     assert "known_services = self.list_available_services(type_name)" in load_service_model
     assert "if service_name not in known_services:" in load_service_model
     assert "    def list_available_services(self, type_name):" in module
-    assert {"extra_search_paths", "include_default_search_paths"} <= set(_parameters(Loader.__init__))
+    # ServiceLoader's file loader parses into plain dicts by overriding the one method that parses.
+    assert _parameters(botocore.loaders.JSONFileLoader._load_file) == ["full_path", "open_method"]
+    load_file = inspect.getsource(botocore.loaders.JSONFileLoader.load_file)
+    assert "self._load_file(file_path + ext, open_method)" in load_file
+    assert {"extra_search_paths", "file_loader", "include_default_search_paths"} <= set(_parameters(Loader.__init__))
 
 
 def test_botocore_sessions_still_take_a_replacement_data_loader() -> None:

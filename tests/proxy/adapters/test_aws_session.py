@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -56,6 +57,16 @@ def test_botocores_loader_lists_the_sdk_for_the_same_client(listed: list[str]) -
     botocore.session.get_session().create_client("secretsmanager", region_name="us-east-1")
 
     assert Loader.BUILTIN_DATA_PATH in listed
+
+
+@pytest.mark.parametrize("data", ["endpoints", "sdk-default-configuration", "secretsmanager/2017-10-17/service-2"])
+def test_the_sdks_data_loads_as_botocore_loads_it_in_plain_dicts(data: str) -> None:
+    ours = new_session().get_component("data_loader").load_data(data)
+    botocores = Loader().load_data(data)
+
+    assert ours == botocores
+    assert json.dumps(ours) == json.dumps(botocores)  # the same order, everywhere
+    assert type(ours) is dict
 
 
 def test_an_unknown_service_is_refused_as_botocore_refuses_it() -> None:
