@@ -18,7 +18,7 @@ CONTRACT_SLACK_SECONDS = 2
 # Revocations never go through the replay window.
 REPLAYING = ["ExchangeFunction", "RefreshFunction", "TokenFunction"]
 CONTRACT_VARIABLES = KICK_VARIABLES | {"REPLAY_TABLE_NAME", "REPLAY_WINDOW_SECONDS"}
-REPLAY_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+REPLAY_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
 SECRET_ARN = {"Fn::If": ["CreateSecret", {"Ref": "KickClientSecret"}, {"Ref": "ExistingSecretArn"}]}
 
 

@@ -181,21 +181,15 @@ class ReplayStore:
             key = _key(keys.record_id)
             self._call(lambda: self._client.delete_item(TableName=self._table_name, Key=key), finish_by)
             raise
-        data = json.dumps({"sealed": seal(keys, body)})
-        self._call(
-            lambda: self._client.update_item(
-                TableName=self._table_name,
-                Key=_key(keys.record_id),
-                UpdateExpression="SET #data = :data, #expiry = :expiry, #status = :status",
-                ExpressionAttributeNames={"#data": "data", "#expiry": "expiration", "#status": "status"},
-                ExpressionAttributeValues={
-                    ":data": {"S": data},
-                    ":expiry": {"N": str(int(time.time()) + self._window_seconds)},
-                    ":status": {"S": COMPLETED},
-                },
-            ),
-            finish_by,
-        )
+        # A put, not Powertools' UpdateItem: the same record, and the claim has already made PutItem's
+        # first call (botocore's per-operation set-up) on this container.
+        kept = {
+            **_key(keys.record_id),
+            "status": {"S": COMPLETED},
+            "expiration": {"N": str(int(time.time()) + self._window_seconds)},
+            "data": {"S": json.dumps({"sealed": seal(keys, body)})},
+        }
+        self._call(lambda: self._client.put_item(TableName=self._table_name, Item=kept), finish_by)
         return body
 
     def _claim(self, record_id: str, finish_by: float) -> _Found | None:

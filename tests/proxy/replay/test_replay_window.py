@@ -305,9 +305,16 @@ def test_dynamodb_hanging_after_kick_answered_still_serves_within_the_deadline_p
         hanging = boto3.session.Session().client(
             "dynamodb", config=dynamodb_connection.BOTO_CONFIG, endpoint_url=silent.url
         )
-        _replace_store_client(
-            proxy, replay_table, lambda working: _ClientWith(working, update_item=hanging.update_item)
-        )
+        puts: list[str] = []
+
+        def claim_then_hang(working: Any) -> _ClientWith:
+            def put_item(**call: Any) -> Any:
+                puts.append(call["Item"]["status"]["S"])
+                return (working.put_item if len(puts) == 1 else hanging.put_item)(**call)
+
+            return _ClientWith(working, put_item=put_item)
+
+        _replace_store_client(proxy, replay_table, claim_then_hang)
 
         started = time.monotonic()
         answer = refresh(proxy)
@@ -318,6 +325,7 @@ def test_dynamodb_hanging_after_kick_answered_still_serves_within_the_deadline_p
     assert elapsed < 2 + 2
     warnings = [line for line in output.json_lines() if line["level"] == "WARNING"]
     assert [line["replay_failure"] for line in warnings] == ["keeping the answer failed"]
+    assert puts == ["INPROGRESS", "COMPLETED"]
 
 
 def test_the_table_holds_no_token_code_or_verifier_in_any_encoding(proxy: Proxy, replay_table: str) -> None:
@@ -374,12 +382,23 @@ def test_an_in_progress_claim_lapses_the_deadline_plus_two_and_a_half_seconds_af
 ) -> None:
     """docs/replay-window.md: a dead owner's record stops counting UPSTREAM_TIMEOUT_SECONDS + 2.5 s after its start."""
     proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", "4")
+    claims: list[dict[str, Any]] = []
+
+    def recording(working: Any) -> _ClientWith:
+        def put_item(**call: Any) -> Any:
+            claims.append(call["Item"])
+            return working.put_item(**call)
+
+        return _ClientWith(working, put_item=put_item)
+
+    _replace_store_client(proxy, replay_table, recording)
 
     started = time.time()
     assert refresh(proxy).status == 200
 
-    [record] = scan(proxy.moto, replay_table)
-    lapses = int(record["in_progress_expiration"]["N"]) / 1000
+    claim, kept = claims
+    assert (claim["status"]["S"], kept["status"]["S"]) == ("INPROGRESS", "COMPLETED")
+    lapses = int(claim["in_progress_expiration"]["N"]) / 1000
     assert started + 4 + 2.5 - 0.1 <= lapses <= time.time() + 4 + 2.5
 
 

@@ -148,7 +148,7 @@ def test_keeping_kicks_answer_fails_and_the_answer_is_still_served_in_time(
 ) -> None:
     proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", str(DEADLINE))
     with _endpoint(kind) as url:
-        routed = _route(proxy, replay_table, url, {"update_item"})
+        routed = _route(proxy, replay_table, url, {"put_item"}, after=1)  # the claim works, keeping fails
 
         answer, seconds = timed(lambda: refresh(proxy))
 
@@ -206,7 +206,7 @@ def test_a_store_that_recovers_is_used_again_on_the_next_request(proxy: Proxy, r
     proxy.set_env("UPSTREAM_TIMEOUT_SECONDS", str(DEADLINE))
     proxy.kick.answer(token_answer("access-1", "rotated-1"), token_answer("access-2", "rotated-2"))
     with _endpoint("drip") as url:
-        routed = _route(proxy, replay_table, url, {"update_item"})
+        routed = _route(proxy, replay_table, url, {"put_item"}, after=1)  # the claim works, keeping fails
         first, seconds = timed(lambda: refresh(proxy))
     routed._operations = set()
     time.sleep(0.6)  # the abandoned call's socket read times out (0.5 s) once the drip stops
