@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint lint-template build bench bench-record soak lock clean dev
+.PHONY: help install test lint lint-template build bytecode bench bench-package bench-record soak lock clean dev
 
 # SAM CLI, checkov and zizmor pin conflicting dependencies: each gets its own virtualenv under
 # .venv/tools/<name>/, from requirements-tools/<name>.txt, on first use.
@@ -56,14 +56,27 @@ lock: ## src/requirements.txt from src/requirements.in (pins with hashes, resolv
 	$(TOOLS)/pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 		--no-emit-index-url --no-emit-find-links --output-file src/requirements.txt src/requirements.in
 
-build: tool-sam ## sam build (no containers; needs python3.13, pyenv's is found)
+build: tool-sam ## sam build (no containers; needs python3.13, pyenv's is found), then make bytecode
 	PATH="$(if $(RUNTIME_PYTHON_BIN),$(RUNTIME_PYTHON_BIN):)$$PATH" $(SAM_ENV) $(SAM) build --template template.yaml
+	$(MAKE) bytecode
+
+# Lambda cannot write __pycache__ (/var/task is read-only): without bytecode in the package, every cold
+# start compiles every module, about 150 ms of importing the handler (docs/performance.md). Checked by
+# hash, never by date: sam's zip dates every file 1980, which no timestamp-checked .pyc would match.
+RUNTIME_PYTHON ?= $(if $(RUNTIME_PYTHON_BIN),$(RUNTIME_PYTHON_BIN)/python3.13,python3.13)
+BUILD_DIR ?= .aws-sam/build
+bytecode: ## compile the built functions' modules for the python3.13 runtime (make build runs it)
+	@$(RUNTIME_PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else "bytecode: $(RUNTIME_PYTHON) is not Python 3.13, the runtime")'
+	$(RUNTIME_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash $(BUILD_DIR)
 
 # Window on and off against the floor, on loopback and behind latency stand-ins (benchmarks/README.md).
 # Each run goes to benchmarks/results/runs.tmp/ (ignored); only bench-record rewrites the committed record.
 BENCH_ARGS ?=
 bench: install ## cold starts (loopback, behind latency) and warm calls, window on and off, against the floor
 	$(BIN)/python -m benchmarks.cold_warm $(BENCH_ARGS)
+
+bench-package: build install ## importing the handler from the built package, with and without make bytecode
+	$(BIN)/python -m benchmarks.package_bytecode --runtime-python $(RUNTIME_PYTHON)
 
 bench-record: install ## make bench, and rewrite the committed record benchmarks/results/latest.*
 	$(BIN)/python -m benchmarks.cold_warm --record $(BENCH_ARGS)

@@ -50,6 +50,26 @@ def test_the_bench_runs_and_writes_only_where_it_is_told(tmp_path: Path) -> None
     assert (record.read_text() if record.exists() else None) == recorded  # only `make bench-record` writes it
 
 
+def test_the_package_bench_times_a_built_function_with_and_without_bytecode(tmp_path: Path) -> None:
+    from benchmarks.package_bytecode import main as package_main
+    from tests.tooling.test_bytecode import RUNTIME_PYTHON
+
+    if RUNTIME_PYTHON is None:
+        pytest.skip("no python3.13 (the Lambda runtime) here")
+    function = tmp_path / "ExchangeFunction"
+    (function / "handlers").mkdir(parents=True)
+    (function / "handlers" / "__init__.py").write_text("")
+    (function / "handlers" / "exchange.py").write_text("import json\nlambda_handler = json.dumps\n")
+
+    arguments = [f"--function-dir={function}", f"--runtime-python={RUNTIME_PYTHON}", "--runs=1"]
+    exit_code = package_main([*arguments, f"--sdk={tmp_path}", f"--out-dir={tmp_path / 'out'}"])
+
+    assert exit_code == 0
+    timed = json.loads((tmp_path / "out" / "package-bytecode.json").read_text())["import_ms"]
+    assert {name: len(values) for name, values in timed.items()} == {"as sam builds it": 1, "with make bytecode": 1}
+    assert list(function.rglob("*.pyc")) == []  # the built function itself is left as it was
+
+
 def test_the_readme_and_the_performance_doc_quote_the_committed_record() -> None:
     record = json.loads((RECORD_DIR / "latest.json").read_text())
     readme = (REPO / "README.md").read_text()
