@@ -26,8 +26,11 @@ help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  %-16s%s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 # Rebuilds .venv when another interpreter built it or an install stopped half-way (tools/ensure-venv).
-install: ## create .venv (Python 3.11 to 3.13) and install requirements-dev.txt
+# Then compiles src/ as pip compiles what it installs: with PYTHONDONTWRITEBYTECODE set, every fresh
+# interpreter (a cold start under make dev or a benchmark) would otherwise compile the handlers' modules.
+install: ## create .venv (Python 3.11 to 3.13), install requirements-dev.txt, compile src/
 	@tools/ensure-venv $(VENV) requirements-dev.txt "$(PYTHON)"
+	@$(BIN)/python -m compileall -q src
 
 test: install ## ruff, ruff format --check, mypy (strict) and pytest
 	$(BIN)/ruff check .

@@ -82,6 +82,13 @@ def test_make_build_compiles_what_sam_built() -> None:
     assert sam_build < compile_all
 
 
+def test_make_install_compiles_the_source_tree_for_the_venvs_interpreter() -> None:
+    planned = _make("-n", "install")
+
+    assert planned.returncode == 0, planned.stderr
+    assert "/bin/python -m compileall -q src" in planned.stdout
+
+
 def test_the_template_runtime_is_the_one_bytecode_is_made_for() -> None:
     template = (REPO / "template.yaml").read_text()
     assert "Runtime: python3.13" in template
