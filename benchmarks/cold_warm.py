@@ -11,7 +11,7 @@ the same Kick stub and moto server (Secrets Manager, and DynamoDB for the window
   Each round runs every side once, in a rotating order; ratios are per round (paired) and their median
   is the headline figure.
 - warm: one process (warm_child.py), per-call time after a first call and a few warm-up calls per side,
-  sides alternating in blocks, on loopback.
+  sides alternating in blocks, on loopback and (fewer calls) behind the same latency stand-ins.
 - connections: a fresh window-on process, 1 + N warm calls, every dependency behind a counting
   stand-in with no latency: how many TCP connections each one accepted.
 - imports: `python -X importtime` of a window-on cold start; what it imports that the floor does not.
@@ -24,6 +24,7 @@ Exits 1 when a target is missed unless --no-fail.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import logging
@@ -32,12 +33,13 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import LATENCY, LOOPBACK, OURS, RECORD_DIR, RUNS_DIR, SIDES, Bench, Network, summary
 from benchmarks.importtime_breakdown import breakdown
-from benchmarks.latency_proxy import Latency
+from benchmarks.latency_proxy import Latency, LatencyProxy
 from tests.support.kick_stub import KickStub
 
 # The issue's goals (issue 11): the default deployment (window on) against the floor.
@@ -89,11 +91,14 @@ def measure_cold(bench: Bench, network: Network, runs: int, warmup_runs: int) ->
     return result
 
 
-def measure_warm(bench: Bench, calls: int, block: int) -> dict[str, Any]:
+def measure_warm(bench: Bench, network: Network, calls: int, block: int) -> dict[str, Any]:
     stubs = {"ours": KickStub().start(), "floor": KickStub().start()}
     try:
-        with bench.endpoints(LOOPBACK, stubs["ours"]) as (endpoints, _):
-            urls = {side: stubs["floor" if side == "floor" else "ours"].url for side in SIDES}
+        with (
+            bench.endpoints(network, stubs["ours"]) as (endpoints, _),
+            _kick_behind(network, stubs["floor"]) as floor_kick_url,
+        ):
+            urls = {side: floor_kick_url if side == "floor" else endpoints.kick_url for side in SIDES}
             timings = bench.warm(urls, endpoints, calls=calls, block=block)
         connections = {name: stub.connections for name, stub in stubs.items()}
     finally:
@@ -106,6 +111,19 @@ def measure_warm(bench: Bench, calls: int, block: int) -> dict[str, Any]:
     result["kick_connections_during_warm_run"] = connections
     result["block"] = block
     return result
+
+
+@contextlib.contextmanager
+def _kick_behind(network: Network, kick: KickStub) -> Iterator[str]:
+    """`kick`'s URL, behind its own stand-in with `network`'s Kick latency unless on loopback."""
+    if network.loopback:
+        yield kick.url
+        return
+    proxy = LatencyProxy.for_url(kick.url, network.kick).start()
+    try:
+        yield proxy.url_for(kick.url)
+    finally:
+        proxy.stop()
 
 
 def measure_connections(bench: Bench, calls: int) -> dict[str, int]:
@@ -152,7 +170,10 @@ def verdicts(results: dict[str, Any]) -> dict[str, bool]:
         f"cold {network} window_off": results["cold"][network]["window_off"]["ratio_paired_median"] <= target
         for network, target in COLD_TARGETS.items()
     }
-    found["warm window_on"] = results["warm"]["window_on"]["ratio_median"] <= WARM_TARGET
+    found |= {
+        f"warm {network} window_on": results["warm"][network]["window_on"]["ratio_median"] <= WARM_TARGET
+        for network in results["warm"]
+    }
     found["connections"] = all(count == CONNECTIONS_TARGET for count in results["connections"]["accepted"].values())
     return found
 
@@ -197,10 +218,10 @@ def phases_table(cold: dict[str, Any]) -> list[str]:
     return lines
 
 
-def warm_table(results: dict[str, Any]) -> list[str]:
-    warm = results["warm"]
+def warm_table(results: dict[str, Any], network: str) -> list[str]:
+    warm = results["warm"][network]
     lines = [
-        "| warm call, loopback | median | p90 | ratio of medians | target | met |",
+        f"| warm call, {network} | median | p90 | ratio of medians | target | met |",
         "|---|---:|---:|---:|---:|---|",
     ]
     for side in SIDES:
@@ -210,7 +231,7 @@ def warm_table(results: dict[str, Any]) -> list[str]:
             continue
         target, met = ("", "")
         if side == "window_on":
-            target, met = f"<= {WARM_TARGET:.2f}x", _ok(results["verdicts"]["warm window_on"])
+            target, met = f"<= {WARM_TARGET:.2f}x", _ok(results["verdicts"][f"warm {network} window_on"])
         lines.append(
             f"| {LABELS[side]} | {row['median']:.3f} ms | {row['p90']:.3f} ms | **{row['ratio_median']:.3f}x**"
             f" | {target} | {met} |"
@@ -237,7 +258,7 @@ def imports_table(imports: dict[str, Any]) -> list[str]:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    info, warm, conn = results["machine"], results["warm"], results["connections"]
+    info, warm, conn = results["machine"], results["warm"]["loopback"], results["connections"]
     latency = results["cold"]["latency"]["network"]
     lines = [
         "# make bench: results",
@@ -250,14 +271,17 @@ def markdown(results: dict[str, Any]) -> str:
         " rotating order, spawn to first response; the headline is the median over rounds of ours/floor in the same"
         f" round. Latency stand-ins: Kick {latency['kick']}, Secrets Manager {latency['secrets_manager']},"
         f" DynamoDB {latency['dynamodb']} (every side alike). Warm: {warm['floor']['n']} calls per side in one"
-        f" process, blocks of {warm['block']}, after a first call and 5 warm-up calls, loopback. Every module of every"
-        " side loaded from bytecode. The floor never uses DynamoDB.",
+        f" process on loopback ({results['warm']['latency']['floor']['n']} behind the stand-ins), blocks of"
+        f" {warm['block']}, after a first call and 5 warm-up calls. Every module of every side loaded from bytecode."
+        " The floor never uses DynamoDB.",
         "",
         *cold_table(results, "loopback"),
         "",
         *cold_table(results, "latency"),
         "",
-        *warm_table(results),
+        *warm_table(results, "loopback"),
+        "",
+        *warm_table(results, "latency"),
         "",
         f"Upstream TCP connections of one window-on container over 1 + {conn['warm_calls']} calls:"
         f" {', '.join(f'{name} {count}' for name, count in conn['accepted'].items())}"
@@ -289,9 +313,10 @@ def readme_table(results: dict[str, Any]) -> list[str]:
             return f"{median:.0f} ms"
         return f"{median:.0f} ms ({cold[network][side]['ratio_paired_median']:.2f}x)"
 
-    def warm_cell(side: str) -> str:
-        median = warm[side]["median"]
-        return f"{median:.2f} ms" if side == "floor" else f"{median:.2f} ms ({warm[side]['ratio_median']:.2f}x)"
+    def warm_cell(network: str, side: str) -> str:
+        median = warm[network][side]["median"]
+        ratio = warm[network][side].get("ratio_median")
+        return f"{median:.2f} ms" if side == "floor" else f"{median:.2f} ms ({ratio:.2f}x)"
 
     names = {"kick": "Kick", "secrets_manager": "Secrets Manager", "dynamodb": "DynamoDB"}
     return [
@@ -302,7 +327,10 @@ def readme_table(results: dict[str, Any]) -> list[str]:
             f" | <= {COLD_TARGETS[network]:.2f}x |"
             for network, label in (("loopback", "loopback"), ("latency", "behind latency"))
         ),
-        f"| warm call, loopback | {' | '.join(warm_cell(side) for side in SIDES)} | <= {WARM_TARGET:.2f}x |",
+        *(
+            f"| warm call, {label} | {' | '.join(warm_cell(network, side) for side in SIDES)} | <= {WARM_TARGET:.2f}x |"
+            for network, label in (("loopback", "loopback"), ("latency", "behind latency"))
+        ),
         f"| upstream TCP connections, 1 + {results['connections']['warm_calls']} calls |"
         f" {', '.join(f'{names[name]} {count}' for name, count in accepted.items())} | | | 1 each |",
     ]
@@ -318,6 +346,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cold-runs", type=int, default=20, help="cold rounds per network (default 20)")
     parser.add_argument("--cold-warmup-runs", type=int, default=2, help="unmeasured cold rounds first (default 2)")
     parser.add_argument("--warm-calls", type=int, default=200, help="measured warm calls per side (default 200)")
+    parser.add_argument("--warm-latency-calls", type=int, default=40, help="ditto, behind latency (default 40)")
     parser.add_argument("--block", type=int, default=5, help="warm calls per side before switching (default 5)")
     parser.add_argument("--connection-calls", type=int, default=100, help="warm calls for the connection count")
     parser.add_argument("--import-runs", type=int, default=3, help="-X importtime runs per side (default 3)")
@@ -349,8 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         for network in (LOOPBACK, latency):
             print(f"cold, {network.name}: {args.cold_runs} rounds of {len(SIDES)} sides ...", flush=True)
             results["cold"][network.name] = measure_cold(bench, network, args.cold_runs, args.cold_warmup_runs)
-        print(f"warm: {args.warm_calls} calls per side ...", flush=True)
-        results["warm"] = measure_warm(bench, args.warm_calls, args.block)
+        results["warm"] = {}
+        for network, calls in ((LOOPBACK, args.warm_calls), (latency, args.warm_latency_calls)):
+            print(f"warm, {network.name}: {calls} calls per side ...", flush=True)
+            results["warm"][network.name] = measure_warm(bench, network, calls, args.block)
         print("connections ...", flush=True)
         accepted = measure_connections(bench, args.connection_calls)
         results["connections"] = {"warm_calls": args.connection_calls, "accepted": accepted}

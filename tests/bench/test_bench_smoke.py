@@ -32,6 +32,7 @@ def test_the_bench_runs_and_writes_only_where_it_is_told(tmp_path: Path) -> None
             "--cold-runs=1",
             "--cold-warmup-runs=0",
             "--warm-calls=3",
+            "--warm-latency-calls=2",
             "--block=2",
             "--connection-calls=3",
             "--import-runs=1",
@@ -42,7 +43,7 @@ def test_the_bench_runs_and_writes_only_where_it_is_told(tmp_path: Path) -> None
 
     assert exit_code == 0
     results = json.loads((tmp_path / "latest.json").read_text())
-    assert set(results["cold"]) == {"loopback", "latency"}
+    assert set(results["cold"]) == set(results["warm"]) == {"loopback", "latency"}
     assert results["cold"]["latency"]["window_on"]["ratio_paired_median"] > 0
     # one window-on container: one connection per dependency over its first and warm calls
     assert results["connections"]["accepted"] == {"kick": 1, "secrets_manager": 1, "dynamodb": 1}
