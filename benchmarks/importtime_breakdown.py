@@ -33,6 +33,8 @@ def parse(stderr: str) -> list[Module]:
         self_us, cumulative_us, raw_name = line[len("import time:") :].split("|", 2)
         name = raw_name.rstrip()
         depth = (len(name) - len(name.lstrip())) // 2
+        if int(self_us) < 0:  # the tree is per interpreter: two threads importing at once corrupt it
+            raise ValueError(f"negative self time for {name.strip()}: imports ran in two threads at once")
         module = Module(name.strip(), int(self_us), int(cumulative_us), depth)
         while stack and stack[-1].depth > depth:
             child = stack.pop()

@@ -186,3 +186,10 @@ def test_import_breakdown_charges_ours_only_for_what_the_floor_does_not_import()
     assert top["powertools"]["attributable_ms"] == 0.5
     assert top["typing_extensions"]["imported_by"] == "powertools"
     assert "json" not in top
+
+
+def test_import_breakdown_refuses_a_tree_that_two_threads_imported_into_at_once() -> None:
+    concurrent = IMPORTTIME_OURS.replace("import time:       200 |", "import time:      -150 |")
+
+    with pytest.raises(ValueError, match="two threads at once"):
+        breakdown([concurrent], [IMPORTTIME_FLOOR])
