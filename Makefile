@@ -64,7 +64,7 @@ build: tool-sam ## sam build (no containers; needs python3.13, pyenv's is found)
 	$(MAKE) bytecode
 
 # Lambda cannot write __pycache__ (/var/task is read-only): without bytecode in the package, every cold
-# start compiles every module, about 150 ms of importing the handler (docs/performance.md). Checked by
+# start compiles every module, about 165 ms of importing the handler (docs/performance.md). Checked by
 # hash, never by date: sam's zip dates every file 1980, which no timestamp-checked .pyc would match.
 RUNTIME_PYTHON ?= $(if $(RUNTIME_PYTHON_BIN),$(RUNTIME_PYTHON_BIN)/python3.13,python3.13)
 BUILD_DIR ?= .aws-sam/build

@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        pyc_files = {name: sum(1 for _ in tree.rglob("*.pyc")) for name, tree in trees.items()}
         times: dict[str, list[float]] = {name: [] for name in trees}
         names = list(trees)
         for index in range(args.runs + 1):  # the first round is unmeasured
@@ -73,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     report = _report(times, version, args.runs, os.getloadavg())
     args.out_dir.mkdir(parents=True, exist_ok=True)
     (args.out_dir / "package-bytecode.md").write_text(report)
-    (args.out_dir / "package-bytecode.json").write_text(json.dumps({"python": version, "import_ms": times}, indent=2))
+    (args.out_dir / "package-bytecode.json").write_text(
+        json.dumps({"python": version, "pyc_files": pyc_files, "import_ms": times}, indent=2)
+    )
     print(report)
     print(f"written to {args.out_dir / 'package-bytecode.md'}")
     return 0

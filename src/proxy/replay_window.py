@@ -178,7 +178,9 @@ class ReplayWindow:
             return self._store
 
     def _unavailable(self, what: str, problem: BaseException) -> None:
-        cause = problem.__cause__ or problem
+        cause = problem
+        while cause.__cause__ is not None:  # the root: botocore's error, under the store's StoreFailure
+            cause = cause.__cause__
         self._logger.warning(
             "replay window unavailable; serving without it",
             extra={

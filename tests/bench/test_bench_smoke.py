@@ -66,8 +66,12 @@ def test_the_package_bench_times_a_built_function_with_and_without_bytecode(tmp_
     exit_code = package_main([*arguments, f"--sdk={tmp_path}", f"--out-dir={tmp_path / 'out'}"])
 
     assert exit_code == 0
-    timed = json.loads((tmp_path / "out" / "package-bytecode.json").read_text())["import_ms"]
-    assert {name: len(values) for name, values in timed.items()} == {"as sam builds it": 1, "with make bytecode": 1}
+    result = json.loads((tmp_path / "out" / "package-bytecode.json").read_text())
+    assert {name: len(values) for name, values in result["import_ms"].items()} == {
+        "as sam builds it": 1,
+        "with make bytecode": 1,
+    }
+    assert result["pyc_files"] == {"as sam builds it": 0, "with make bytecode": 2}
     assert list(function.rglob("*.pyc")) == []  # the built function itself is left as it was
 
 

@@ -18,7 +18,8 @@ CONTRACT_SLACK_SECONDS = 2
 # Revocations never go through the replay window.
 REPLAYING = ["ExchangeFunction", "RefreshFunction", "TokenFunction"]
 CONTRACT_VARIABLES = KICK_VARIABLES | {"REPLAY_TABLE_NAME", "REPLAY_WINDOW_SECONDS"}
-REPLAY_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}
+# UpdateItem: only for containers of the version before commit 0f48fca during a deployment (template.yaml).
+REPLAY_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"}
 SECRET_ARN = {"Fn::If": ["CreateSecret", {"Ref": "KickClientSecret"}, {"Ref": "ExistingSecretArn"}]}
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import pytest
+
 
 def _parameters(function: Any) -> list[str]:
     return [name for name in inspect.signature(function).parameters if name != "self"]
@@ -55,19 +57,33 @@ def test_botocore_still_asks_its_loader_whether_a_service_exists_with_in() -> No
     assert "known_services = self.list_available_services(type_name)" in load_service_model
     assert "if service_name not in known_services:" in load_service_model
     assert "    def list_available_services(self, type_name):" in module
-    # ServiceLoader's file loader parses into plain dicts by overriding the one method that parses.
-    assert _parameters(botocore.loaders.JSONFileLoader._load_file) == ["full_path", "open_method"]
-    load_file = inspect.getsource(botocore.loaders.JSONFileLoader.load_file)
-    assert "self._load_file(file_path + ext, open_method)" in load_file
+    # ServiceLoader's file loader parses into plain dicts: it replaces the public load_file(file_path), which
+    # tries file_path + ".json", then + ".json.gz" (as exists() does), and which the loader calls.
+    assert _parameters(botocore.loaders.JSONFileLoader.load_file) == ["file_path"]
+    assert list(botocore.loaders._JSON_OPEN_METHODS) == [".json", ".json.gz"]
+    assert "self.file_loader.load_file(" in module
     assert {"extra_search_paths", "file_loader", "include_default_search_paths"} <= set(_parameters(Loader.__init__))
 
 
-def test_botocore_sessions_still_take_a_replacement_data_loader() -> None:
+def test_botocore_sessions_still_make_their_clients_with_a_replacement_data_loader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import botocore.session
+    from botocore.loaders import Loader
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    loaded: list[str] = []
+
+    class Spy(Loader):  # type: ignore[misc]
+        def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
+            loaded.append(f"{service_name}/{type_name}")
+            return super().load_service_model(service_name, type_name, api_version)
 
     session = botocore.session.get_session()
-    assert callable(session.register_component)
-    assert session.get_config_variable("data_path") is None or isinstance(session.get_config_variable("data_path"), str)
+    session.register_component("data_loader", Spy())
+    session.create_client("secretsmanager")
+
+    assert "secretsmanager/service-2" in loaded
 
 
 def test_dynamodb_put_item_still_returns_the_record_in_the_way() -> None:

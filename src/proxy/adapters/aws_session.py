@@ -5,16 +5,18 @@ client made from it after the first is cheaper. It is created on the first clien
 so nothing AWS-bound lands in a SnapStart snapshot.
 
 botocore, not boto3: boto3 adds nothing to a client of these two services, and importing it (with
-s3transfer and multiprocessing) costs about 20 ms of every cold start (docs/performance.md).
+s3transfer and multiprocessing) costs about 22 ms of every cold start on top of botocore's
+(benchmarks/results/runs/2026-12-01/python-c-timings.md).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
-from typing import IO, Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 import botocore.session
 from botocore.config import Config
@@ -54,8 +56,9 @@ class ServiceLoader(Loader):  # type: ignore[misc]
 
     - "is there such a service?" looks for that service only. botocore checks the name against
       `list_available_services`, which lists every service directory of the SDK (hundreds) and each of
-      their API versions: about 20 ms. The full list is still built for anything that iterates it
-      (botocore's UnknownServiceError message does).
+      their API versions: 15 to 29 ms of the first client in four timings (the same file). The full
+      list is still built for anything that iterates, indexes or counts it (botocore's
+      UnknownServiceError message does).
     - JSON is parsed into plain dicts, not OrderedDicts (`_DictJSONFileLoader`): the same order since
       Python 3.7, in about half the time; the SDK's endpoint data alone is 1.2 MB.
     """
@@ -73,7 +76,9 @@ class ServiceLoader(Loader):  # type: ignore[misc]
         return _ServiceNames(self, type_name)
 
 
-class _ServiceNames:
+class _ServiceNames(Sequence[str]):
+    """botocore's list of services for one model type: `in` looks for the one name; the rest builds the list."""
+
     def __init__(self, loader: ServiceLoader, type_name: str) -> None:
         self._loader = loader
         self._type_name = type_name
@@ -90,13 +95,30 @@ class _ServiceNames:
                     return True
         return False
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(Loader.list_available_services(self._loader, self._type_name))
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def _all(self) -> list[str]:
+        services: list[str] = Loader.list_available_services(self._loader, self._type_name)  # botocore caches it
+        return services
 
 
 class _DictJSONFileLoader(JSONFileLoader):  # type: ignore[misc]
-    def _load_file(self, full_path: str, open_method: Callable[..., IO[bytes]]) -> Any:
-        if not os.path.isfile(full_path):
-            return None
-        with open_method(full_path, "rb") as data:
-            return json.loads(data.read().decode("utf-8"))
+    """botocore's JSON file loader (same files, same order of extensions), parsing into plain dicts."""
+
+    def load_file(self, file_path: str) -> Any:
+        for extension, opener in ((".json", open), (".json.gz", gzip.open)):
+            full_path = file_path + extension
+            if os.path.isfile(full_path):
+                with opener(full_path, "rb") as data:
+                    return json.loads(data.read().decode("utf-8"))
+        return None

@@ -76,7 +76,9 @@ def test_an_unknown_service_is_refused_as_botocore_refuses_it() -> None:
     assert "secretsmanager" in str(refused.value)  # the full list, built only for the message
 
 
-@pytest.mark.parametrize("name", ["", "..", "../dynamodb", "dynamodb/2012-08-10", "no-such-service"])
+@pytest.mark.parametrize(
+    "name", ["", ".", "..", "../dynamodb", "dynamodb/../dynamodb", "dynamodb/2012-08-10", "no-such-service"]
+)
 def test_only_a_service_directory_of_the_search_path_is_a_service(name: str) -> None:
     assert name not in new_session().get_component("data_loader").list_available_services("service-2")
 

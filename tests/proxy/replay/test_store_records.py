@@ -188,3 +188,30 @@ def test_a_record_that_keeps_changing_under_every_claim_is_a_store_failure(
     assert len(claims) == CLAIM_ATTEMPTS == 3
     assert len(proxy.kick.received) == 1
     assert _warnings(output) == ["the window could not be consulted"]
+
+
+def test_an_expired_record_returned_by_a_failed_claim_is_claimed_again(proxy: Proxy, replay_table: str) -> None:
+    """DynamoDB checked the condition against a record that expired by the time the claim reads it."""
+    proxy.kick.answer(token_answer(ACCESS_1, ROTATED_1))
+    expired = {"id": {"S": _record_id()}, **_completed(expires_in=-1)}
+    puts: list[str] = []
+
+    def expired_in_the_way_once(working: Any) -> _ClientWith:
+        def put_item(**call: Any) -> Any:
+            puts.append(call["Item"]["status"]["S"])
+            if len(puts) == 1:
+                refused = _conflict_without_the_record("PutItem")
+                refused.response["Item"] = expired
+                raise refused
+            return working.put_item(**call)
+
+        return _ClientWith(working, put_item=put_item)
+
+    _replace_store_client(proxy, replay_table, expired_in_the_way_once)
+
+    answer = refresh(proxy)
+
+    assert answer.status == 200
+    assert answer.json["access_token"] == ACCESS_1  # not the expired record's answer
+    assert len(proxy.kick.received) == 1
+    assert puts == ["INPROGRESS", "INPROGRESS", "COMPLETED"]
