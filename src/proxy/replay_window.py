@@ -178,9 +178,10 @@ class ReplayWindow:
             return self._store
 
     def _unavailable(self, what: str, problem: BaseException) -> None:
-        cause = problem
-        while cause.__cause__ is not None:  # the root: botocore's error, under the store's StoreFailure
+        cause, seen = problem, {id(problem)}
+        while cause.__cause__ is not None and id(cause.__cause__) not in seen:  # the root: botocore's error
             cause = cause.__cause__
+            seen.add(id(cause))
         self._logger.warning(
             "replay window unavailable; serving without it",
             extra={

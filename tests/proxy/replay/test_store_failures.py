@@ -199,6 +199,9 @@ def test_a_duplicate_whose_polling_meets_a_failing_store_never_calls_kick_and_en
     assert seconds < LIMIT, seconds
     warnings = [line for line in output.json_lines() if line["level"] == "WARNING"]
     assert [line["exception_type"] for line in warnings] == ["LostWhileWaiting"]
+    # The root cause, under the store's StoreFailure: what DynamoDB did.
+    root = {"drip": "StoreTimeout", "blackhole": "ReadTimeoutError", "200-html": "UnexpectedAnswer"}[kind]
+    assert [line["cause"] for line in warnings] == [root]
 
 
 def test_a_store_that_recovers_is_used_again_on_the_next_request(proxy: Proxy, replay_table: str) -> None:
