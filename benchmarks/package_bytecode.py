@@ -6,7 +6,7 @@
 Lambda cannot write __pycache__ (/var/task is read-only), so a package without bytecode compiles every
 module it imports at every cold start. Each round spawns the runtime's interpreter (python3.13) twice, in
 alternating order, with PYTHONDONTWRITEBYTECODE=1 as in Lambda: once on the function directory as
-`sam build` leaves it (no .pyc), once on a copy compiled as `make bytecode` does. botocore stands in for the
+`sam build` leaves it (no .pyc), once on a copy compiled by `make bytecode` itself. botocore stands in for the
 runtime's SDK (which Lambda ships compiled), installed with that interpreter under .venv/runtime-sdk/.
 The figure is the import of the handler module, timed inside the child; results go to runs.tmp/.
 """
@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,10 +24,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks.harness import REPO
+from benchmarks.harness import REPO, RUNS_DIR, summary
 
-RUNS_DIR = REPO / "benchmarks" / "results" / "runs.tmp"
-COMPILE_ARGUMENTS = ["-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]  # as make bytecode
 CHILD = """
 import time
 started = time.perf_counter()
@@ -54,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         trees = {"as sam builds it": Path(scratch) / "plain", "with make bytecode": Path(scratch) / "compiled"}
         for tree in trees.values():
             shutil.copytree(args.function_dir, tree, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        subprocess.run(
-            [args.runtime_python, *COMPILE_ARGUMENTS, str(trees["with make bytecode"])],
+        compiled, runtime = trees["with make bytecode"], args.runtime_python
+        subprocess.run(  # the target itself, so the figure is what make build ships
+            ["make", "--no-print-directory", "bytecode", f"BUILD_DIR={compiled}", f"RUNTIME_PYTHON={runtime}"],
+            cwd=REPO,
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -119,11 +118,10 @@ def _report(times: dict[str, list[float]], version: str, runs: int, load: tuple[
         "| package | median | p90 |",
         "|---|---:|---:|",
     ]
-    for name, values in times.items():
-        ordered = sorted(values)
-        p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-        lines.append(f"| {name} | {statistics.median(values):.1f} ms | {p90:.1f} ms |")
-    saved = statistics.median(times["as sam builds it"]) - statistics.median(times["with make bytecode"])
+    figures = {name: summary(values) for name, values in times.items()}
+    for name, figure in figures.items():
+        lines.append(f"| {name} | {figure['median']:.1f} ms | {figure['p90']:.1f} ms |")
+    saved = figures["as sam builds it"]["median"] - figures["with make bytecode"]["median"]
     lines += ["", f"Bytecode saves {saved:.0f} ms of every cold start's import (medians)."]
     return "\n".join(lines) + "\n"
 
